@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/graphd/graphd/httpapi"
+	"github.com/graphd/graphd/store/embedded"
+)
+
+// config is graphd's configuration, read from the environment and validated once at start.
+type config struct {
+	DatabaseURL  string
+	Addr         string
+	DataDir      string
+	PublicURL    string
+	LogLevel     slog.Level
+	MaxBodyBytes int64
+	PGBinDir     string
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		DatabaseURL:  getenv("DATABASE_URL"),
+		Addr:         getenv("GRAPHD_ADDR"),
+		PublicURL:    strings.TrimSuffix(getenv("GRAPHD_PUBLIC_URL"), "/"),
+		MaxBodyBytes: httpapi.DefaultMaxBodyBytes,
+		PGBinDir:     getenv("GRAPHD_PG_BINDIR"),
+	}
+	var errs []error
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("GRAPHD_PUBLIC_URL=%q: want an absolute http(s) URL of the service root, such as https://graph.example.test/beta", c.PublicURL))
+		}
+	}
+	switch lvl := strings.ToLower(getenv("GRAPHD_LOG_LEVEL")); lvl {
+	case "", "info":
+		c.LogLevel = slog.LevelInfo
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		errs = append(errs, fmt.Errorf("GRAPHD_LOG_LEVEL=%q: want debug, info, warn or error", lvl))
+	}
+	if v := getenv("GRAPHD_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			errs = append(errs, fmt.Errorf("GRAPHD_MAX_BODY_BYTES=%q: want a byte count of at least 1024", v))
+		}
+		c.MaxBodyBytes = n
+	}
+	if c.DatabaseURL == "" {
+		dir, err := embedded.DefaultDataDir(getenv)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("GRAPHD_DATA_DIR: %w", err))
+		}
+		c.DataDir = dir
+	}
+	if err := errors.Join(errs...); err != nil {
+		return config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// redactURL hides the password of a connection string for the log.
+func redactURL(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	// key=value form: drop the password's value.
+	fields := strings.Fields(dsn)
+	for i, f := range fields {
+		if strings.HasPrefix(f, "password=") {
+			fields[i] = "password=xxxxx"
+		}
+	}
+	return strings.Join(fields, " ")
+}

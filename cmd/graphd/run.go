@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/graphd/graphd/httpapi"
+	"github.com/graphd/graphd/migrations"
+	"github.com/graphd/graphd/odata"
+	"github.com/graphd/graphd/store"
+	"github.com/graphd/graphd/store/embedded"
+)
+
+const usage = `usage: graphd [command]
+
+commands:
+  serve                  run the server (the default)
+  migrate up|down|status apply, roll back or list the database migrations
+  import [--tenant ID] FILE.json
+                         load entities with their ids (an array or {"value": [...]}); "-" reads stdin
+  healthcheck            exit 0 if the server at GRAPHD_ADDR is ready (for container healthchecks)
+
+environment: DATABASE_URL, GRAPHD_ADDR, GRAPHD_DATA_DIR, GRAPHD_PUBLIC_URL, GRAPHD_LOG_LEVEL,
+GRAPHD_MAX_BODY_BYTES, GRAPHD_PG_BINDIR (see README.md)
+`
+
+// run is graphd's whole program; main only wires it to the process, so tests can run it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, getenv, stderr)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return importFile(ctx, args, getenv, stdin, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, getenv)
+	case "help", "-h", "--help":
+		_, err := io.WriteString(stdout, usage)
+		return err
+	}
+	_, _ = io.WriteString(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// database is an open store and what must happen to release it.
+type database struct {
+	store *store.Store
+	close func(context.Context)
+}
+
+// openDatabase connects to DATABASE_URL, or starts (or attaches to) the embedded cluster under the data dir, and
+// applies pending migrations.
+func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*database, error) {
+	return openDatabaseWith(ctx, cfg, log, true)
+}
+
+func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, migrate bool) (*database, error) {
+	dsn := cfg.DatabaseURL
+	stopCluster := func(context.Context) {}
+	if dsn == "" {
+		started := time.Now()
+		cluster, err := embedded.Start(ctx, embedded.Config{DataDir: cfg.DataDir, BinDir: cfg.PGBinDir, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("embedded PostgreSQL in %s: %w", cfg.DataDir, err)
+		}
+		log.Info("embedded PostgreSQL ready", "data_dir", cfg.DataDir, "started_here", cluster.Owned(),
+			"duration_ms", time.Since(started).Milliseconds())
+		dsn = cluster.URL()
+		stopCluster = func(ctx context.Context) {
+			if err := cluster.Stop(ctx); err != nil {
+				log.Error("stopping embedded PostgreSQL", "error", err.Error())
+			}
+		}
+	} else {
+		log.Info("using DATABASE_URL", "database", redactURL(dsn))
+	}
+	st, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		stopCluster(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	db := &database{store: st, close: func(ctx context.Context) { st.Close(); stopCluster(ctx) }}
+	if !migrate {
+		return db, nil
+	}
+	if err := migrateUp(ctx, st, log); err != nil {
+		db.close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return db, nil
+}
+
+func migrateUp(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	m, err := store.NewMigrator(st.Pool(), migrations.FS)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	n, err := m.Up(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		log.Info("applied migrations", "count", n)
+	}
+	return nil
+}
+
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	if cfg.DatabaseURL == "" {
+		release, err := embedded.LockServe(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = release() }()
+	}
+	// Listen first, so a busy address fails before the database is started.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on GRAPHD_ADDR=%s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.close(context.WithoutCancel(ctx))
+
+	handler := httpapi.NewServer(httpapi.Config{
+		PublicURL:    cfg.PublicURL,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Logger:       log,
+	}, db.store)
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("graphd listening", "addr", ln.Addr().String(), "service_root", serviceRootFor(cfg, ln.Addr()))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func serviceRootFor(cfg config, addr net.Addr) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	return "http://" + addr.String() + "/beta"
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
+		return errors.New("usage: graphd migrate up|down|status")
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	db, err := openDatabaseNoMigrate(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.close(context.WithoutCancel(ctx))
+	m, err := store.NewMigrator(db.store.Pool(), migrations.FS)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch args[0] {
+	case "up":
+		n, err := m.Up(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+		return err
+	case "down":
+		return m.Down(ctx)
+	}
+	return m.Status(ctx, stdout)
+}
+
+// openDatabaseNoMigrate is openDatabase for `graphd migrate`, which decides itself what to apply.
+func openDatabaseNoMigrate(ctx context.Context, cfg config, log *slog.Logger) (*database, error) {
+	return openDatabaseWith(ctx, cfg, log, false)
+}
+
+func importFile(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tenant := fs.String("tenant", odata.DevTenantID, "tenant GUID to load the entities into")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: graphd import [--tenant ID] FILE.json")
+	}
+	tid, ok := odata.ParseGUID(*tenant)
+	if !ok {
+		return fmt.Errorf("--tenant %q is not a GUID", *tenant)
+	}
+	var data []byte
+	var err error
+	if name := fs.Arg(0); name == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return err
+	}
+	set, err := odata.ParseImport(data)
+	if err != nil {
+		var oe *odata.Error
+		if errors.As(err, &oe) {
+			return fmt.Errorf("%s: %s (nothing was imported)", fs.Arg(0), oe.Message)
+		}
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.close(context.WithoutCancel(ctx))
+	n, err := db.store.Import(ctx, tid, set.Connectors)
+	if err != nil {
+		return fmt.Errorf("import: %w (nothing was imported)", err)
+	}
+	_, err = fmt.Fprintf(stdout, "imported %d certificateConnectorDetails into tenant %s\n", n, tid)
+	return err
+}
+
+func healthcheck(ctx context.Context, getenv func(string) string) error {
+	addr := getenv("GRAPHD_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("GRAPHD_ADDR=%q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+)
+
+const (
+	serviceRootPath = "/beta"
+	collectionPath  = serviceRootPath + "/deviceManagement/certificateConnectorDetails"
+)
+
+// routes is the whole API surface. Each path is registered once with a method table, so a known path with an
+// unsupported verb is answered 405 with its real Allow list, and anything else reaches notFound.
+func (s *server) routes() http.Handler {
+	r := mux.NewRouter()
+	// mux would answer "//" and "/./" with a 301 even for PATCH; Graph paths are never cleaned.
+	r.SkipClean(true)
+	r.NotFoundHandler = http.HandlerFunc(s.handleUnknownSegment)
+
+	r.Handle("/healthz", s.methods(map[string]http.Handler{http.MethodGet: s.handleHealthz()}))
+	r.Handle("/readyz", s.methods(map[string]http.Handler{http.MethodGet: s.handleReadyz()}))
+
+	r.Handle(collectionPath, s.methods(map[string]http.Handler{
+		http.MethodPost: s.handleCreateConnector(),
+	}))
+	item := s.methods(map[string]http.Handler{
+		http.MethodGet:    s.handleGetConnector(),
+		http.MethodPatch:  s.handleUpdateConnector(),
+		http.MethodDelete: s.handleDeleteConnector(),
+	})
+	r.Handle(collectionPath+"/{id}", item)
+	r.Handle(collectionPath+"('{id}')", item)
+
+	r.Use(s.recordRoute)
+	return r
+}
+
+// methods dispatches on the HTTP method, answering 405 with an Allow header for the others.
+func (s *server) methods(handlers map[string]http.Handler) http.Handler {
+	allowed := make([]string, 0, len(handlers))
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+		if handlers[m] != nil {
+			allowed = append(allowed, m)
+		}
+	}
+	allow := strings.Join(allowed, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := handlers[r.Method]; h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", allow)
+		s.error(w, r, errMethodNotAllowed(r.Method))
+	})
+}
+
+// knownPath is the tree of segments graphd serves, for naming the first one it does not.
+var knownPath = []string{"beta", "deviceManagement", "certificateConnectorDetails"}
+
+// handleUnknownSegment answers a path nothing serves as Graph does: 400 naming the first unknown segment.
+func (s *server) handleUnknownSegment(w http.ResponseWriter, r *http.Request) {
+	s.error(w, r, errUnknownSegment(firstUnknownSegment(r.URL.Path)))
+}
+
+func firstUnknownSegment(path string) string {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	last := len(knownPath) - 1
+	for i, seg := range segs {
+		switch {
+		case i <= last && seg == knownPath[i]:
+		case i == last && strings.HasPrefix(seg, knownPath[last]+"("):
+			// The key is inside this segment, so whatever follows is unknown.
+			if i+1 < len(segs) {
+				return segs[i+1]
+			}
+			return seg
+		case i == last+1:
+			// The key segment.
+		default:
+			return seg
+		}
+	}
+	return segs[len(segs)-1]
+}

@@ -1,0 +1,259 @@
+// Package storetest gives integration tests a real, migrated PostgreSQL database each, from the first source
+// that works: TEST_DATABASE_URL; else a testcontainers PostgreSQL (image TEST_POSTGRES_IMAGE, default
+// postgres:17-alpine) when Docker answers; else a throwaway embedded cluster from the machine's PostgreSQL
+// binaries. The server is set up once per test binary; a migrated template database is cloned per test.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphd/graphd/migrations"
+	"github.com/graphd/graphd/store"
+	"github.com/graphd/graphd/store/embedded"
+	"github.com/jackc/pgx/v5"
+	"github.com/testcontainers/testcontainers-go"
+	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
+)
+
+// server is the PostgreSQL server this test binary uses.
+type server struct {
+	adminURL string // a superuser connection to a maintenance database
+	template string // the migrated template database
+	source   string // which source, and why, for the log
+	stop     func(context.Context) error
+}
+
+var (
+	once      sync.Once
+	srv       *server
+	setupErr  error
+	createMu  sync.Mutex // CREATE DATABASE ... TEMPLATE fails if two clone the same template at once
+	sourceLog io.Writer  = os.Stderr
+)
+
+// Main wraps testing.M.Run for packages with integration tests: it tears the server down after the tests so
+// no container or cluster outlives the test binary. Call it from TestMain: os.Exit(storetest.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	if srv != nil && srv.stop != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := srv.stop(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "storetest: stopping the database: %v\n", err)
+		}
+	}
+	return code
+}
+
+// URL returns the connection string of a new migrated database that only the calling test uses; it is
+// dropped when the test ends.
+func URL(tb testing.TB) string {
+	tb.Helper()
+	once.Do(func() { srv, setupErr = setup() })
+	if setupErr != nil {
+		tb.Fatalf("storetest: no PostgreSQL for integration tests: %v", setupErr)
+	}
+	ctx := tb.Context()
+	name := "t_" + randomHex(8)
+	createMu.Lock()
+	err := exec(ctx, srv.adminURL, "CREATE DATABASE "+name+" TEMPLATE "+srv.template)
+	createMu.Unlock()
+	if err != nil {
+		tb.Fatalf("storetest: create database: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx := context.WithoutCancel(tb.Context())
+		if err := exec(ctx, srv.adminURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			tb.Errorf("storetest: drop database: %v", err)
+		}
+	})
+	return withDatabase(srv.adminURL, name)
+}
+
+// Open returns a Store on a new database of its own, closed when the test ends.
+func Open(tb testing.TB) *store.Store {
+	tb.Helper()
+	s, err := store.Open(tb.Context(), URL(tb), store.Options{})
+	if err != nil {
+		tb.Fatalf("storetest: open store: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Source names the database source this binary uses, once one has been set up.
+func Source() string {
+	if srv == nil {
+		return ""
+	}
+	return srv.source
+}
+
+func setup() (*server, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, err := start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(sourceLog, "storetest: integration tests use %s\n", s.source)
+	s.template = "graphd_template_" + randomHex(6)
+	if err := exec(ctx, s.adminURL, "CREATE DATABASE "+s.template); err != nil {
+		return nil, fmt.Errorf("create template: %w", err)
+	}
+	if err := migrate(ctx, withDatabase(s.adminURL, s.template)); err != nil {
+		return nil, err
+	}
+	// Dropped with the server for the throwaway sources; on a shared TEST_DATABASE_URL, drop it ourselves.
+	if s.stop == nil {
+		admin, tpl := s.adminURL, s.template
+		s.stop = func(ctx context.Context) error {
+			return exec(ctx, admin, "DROP DATABASE IF EXISTS "+tpl+" WITH (FORCE)")
+		}
+	}
+	return s, nil
+}
+
+func start(ctx context.Context) (*server, error) {
+	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
+		return &server{adminURL: url, source: "TEST_DATABASE_URL"}, nil
+	}
+	image := os.Getenv("TEST_POSTGRES_IMAGE")
+	if image == "" {
+		image = "postgres:17-alpine"
+	}
+	s, tcErr := startContainer(ctx, image)
+	if tcErr == nil {
+		return s, nil
+	}
+	s, err := startEmbedded(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("testcontainers: %v; embedded cluster: %w", tcErr, err)
+	}
+	s.source += fmt.Sprintf(" (testcontainers unavailable: %s)", firstLine(tcErr.Error()))
+	return s, nil
+}
+
+func startContainer(ctx context.Context, image string) (s *server, err error) {
+	defer func() {
+		// testcontainers panics rather than returns in some Docker-less setups.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("testcontainers panicked: %v", r)
+		}
+	}()
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	c, err := tcpostgres.Run(cctx, image,
+		tcpostgres.WithDatabase("postgres"),
+		tcpostgres.WithUsername("postgres"),
+		tcpostgres.WithPassword("postgres"),
+		tcpostgres.BasicWaitStrategies(),
+		testcontainers.WithEnv(map[string]string{"POSTGRES_INITDB_ARGS": "--encoding=UTF8 --locale=C.UTF-8"}),
+	)
+	if err != nil {
+		if c != nil {
+			_ = testcontainers.TerminateContainer(c)
+		}
+		return nil, err
+	}
+	url, err := c.ConnectionString(cctx, "sslmode=disable")
+	if err != nil {
+		_ = testcontainers.TerminateContainer(c)
+		return nil, err
+	}
+	return &server{
+		adminURL: url,
+		source:   "testcontainers (" + image + ")",
+		stop:     func(context.Context) error { return testcontainers.TerminateContainer(c) },
+	}, nil
+}
+
+func startEmbedded(ctx context.Context) (*server, error) {
+	dir, err := os.MkdirTemp("", "graphd-test-")
+	if err != nil {
+		return nil, err
+	}
+	// As root the cluster runs as the postgres user, who must be able to enter the directory.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	c, err := embedded.Start(ctx, embedded.Config{DataDir: dir})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return &server{
+		adminURL: c.AdminURL(),
+		source:   "the embedded cluster",
+		stop: func(ctx context.Context) error {
+			err := c.Stop(ctx)
+			_ = os.RemoveAll(dir)
+			return err
+		},
+	}, nil
+}
+
+func migrate(ctx context.Context, url string) error {
+	s, err := store.Open(ctx, url, store.Options{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	m, err := store.NewMigrator(s.Pool(), migrations.FS)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	_, err = m.Up(ctx)
+	return err
+}
+
+func exec(ctx context.Context, url, sql string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+// withDatabase points a connection string (URL or key=value form) at another database.
+func withDatabase(url, db string) string {
+	if strings.Contains(url, "://") {
+		// postgres://user:pass@host:port/db?params → replace the path.
+		head, query, _ := strings.Cut(url, "?")
+		if i := strings.Index(head[strings.Index(head, "://")+3:], "/"); i >= 0 {
+			head = head[:strings.Index(head, "://")+3+i]
+		}
+		out := head + "/" + db
+		if query != "" {
+			out += "?" + query
+		}
+		return out
+	}
+	return url + " dbname=" + db
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
