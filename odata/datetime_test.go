@@ -294,23 +294,23 @@ func randomDateTimeOffsetText(rng *rand.Rand) string {
 	}
 	month := 1 + rng.IntN(12)
 	day := 1 + rng.IntN(daysIn(year, month))
-	var b strings.Builder
-	fmt.Fprintf(&b, "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, rng.IntN(24), rng.IntN(60), rng.IntN(60))
+	b := make([]byte, 0, 40)
+	b = fmt.Appendf(b, "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, rng.IntN(24), rng.IntN(60), rng.IntN(60))
 	if n := rng.IntN(8); n > 0 {
-		b.WriteByte('.')
+		b = append(b, '.')
 		for range n {
-			b.WriteByte(byte('0' + rng.IntN(10)))
+			b = append(b, byte('0'+rng.IntN(10)))
 		}
 	}
 	switch off := rng.IntN(2*MaxOffsetMinutes+1) - MaxOffsetMinutes; {
 	case rng.IntN(4) == 0:
-		b.WriteByte('Z')
+		b = append(b, 'Z')
 	case off < 0:
-		fmt.Fprintf(&b, "-%02d:%02d", -off/60, -off%60)
+		b = fmt.Appendf(b, "-%02d:%02d", -off/60, -off%60)
 	default:
-		fmt.Fprintf(&b, "+%02d:%02d", off/60, off%60)
+		b = fmt.Appendf(b, "+%02d:%02d", off/60, off%60)
 	}
-	return b.String()
+	return string(b)
 }
 
 // TestParseDateTimeOffsetMatchesTimePackage cross-checks random values against time.Parse: same instant, same
@@ -320,7 +320,7 @@ func TestParseDateTimeOffsetMatchesTimePackage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	minT := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxT := time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
-	for range 200_000 {
+	for range 30_000 {
 		s := randomDateTimeOffsetText(rng)
 		want, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -367,7 +367,7 @@ func TestDateTimeOffsetOrdering(t *testing.T) {
 			}
 		}
 	}
-	for range 100_000 {
+	for range 20_000 {
 		a, at := next()
 		b, bt := next()
 		if rng.IntN(4) == 0 { // the same instant seen from another offset

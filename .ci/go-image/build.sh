@@ -41,6 +41,18 @@ log "copying $go_version from $GOROOT_HOST"
 as_root rm -rf "$r/usr/local/go"
 as_root cp -a "$GOROOT_HOST" "$r/usr/local/go"
 as_root rm -rf "$r/usr/local/go/pkg/obj" # build cache leftovers, if any
+# Trust what the host trusts: machines whose HTTPS goes through a proxy with
+# its own CA (in /usr/local/share/ca-certificates) need it for the module
+# proxy. The tree's files are hard links into the cache: remove, then write.
+if [ -s /etc/ssl/certs/ca-certificates.crt ]; then
+	log "using the host's CA bundle ($(grep -c 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt) certificates)"
+	as_root rm -f "$r/etc/ssl/certs/ca-certificates.crt"
+	as_root install -m 0644 /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/certs/ca-certificates.crt"
+	for crt in /usr/local/share/ca-certificates/*.crt; do
+		[ -f "$crt" ] || continue
+		as_root install -D -m 0644 "$crt" "$r/usr/local/share/ca-certificates/$(basename "$crt")"
+	done
+fi
 as_root mkdir -p "$r/go/src" "$r/go/bin"
 as_root chmod -R 1777 "$r/go"
 

@@ -294,7 +294,12 @@ func (s *site) ensureInitialized(ctx context.Context) error {
 	defer logf.Close()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	s.prepareCmd(cmd)
+	// initdb runs postgres in bootstrap mode as its own children; cancelling must not leave those behind.
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("embedded: initdb interrupted (the next start begins again): %w", ctx.Err())
+		}
 		return fmt.Errorf("embedded: initdb: %w; end of %s:\n%s", err, s.logPath, s.logTail(offset))
 	}
 	if err := os.Rename(scratch, s.pgdata); err != nil {
@@ -333,8 +338,11 @@ func (s *site) attach(ctx context.Context, patience time.Duration) (*Cluster, er
 	for {
 		state := probeNoResponse
 		pf, ok := readPIDFile(s.pgdata)
-		if ok {
+		switch {
+		case ok && pf.mayBeReady():
 			state = probe(ctx, pf.sockDir, pf.port)
+		case ok && processAlive(pf.pid):
+			state = probeRejecting
 		}
 		if state == probeReady {
 			s.logger.Info("attached to running embedded PostgreSQL", "pid", pf.pid, "socket_dir", pf.sockDir)
@@ -396,7 +404,7 @@ func (s *site) startServer(ctx context.Context) (*Cluster, error) {
 	if err := c.spawn(); err != nil {
 		return nil, fmt.Errorf("embedded: starting postgres: %w", err)
 	}
-	s.logger.Info("started embedded PostgreSQL", "pid", cmd.Process.Pid, "pgdata", s.pgdata, "socket_dir", sockDir, "log", s.logPath)
+	s.logger.Info("starting embedded PostgreSQL", "pid", cmd.Process.Pid, "pgdata", s.pgdata, "socket_dir", sockDir, "log", s.logPath)
 
 	timeout := time.NewTimer(startTimeout)
 	defer timeout.Stop()
@@ -410,7 +418,8 @@ func (s *site) startServer(ctx context.Context) (*Cluster, error) {
 	for {
 		// Checking the pid, not only the socket: a server that another process started on this cluster
 		// answers on the same socket while ours is failing to start.
-		if pf, ok := readPIDFile(s.pgdata); ok && pf.pid == cmd.Process.Pid && probe(ctx, pf.sockDir, pf.port) == probeReady {
+		if pf, ok := readPIDFile(s.pgdata); ok && pf.pid == cmd.Process.Pid && pf.mayBeReady() && probe(ctx, pf.sockDir, pf.port) == probeReady {
+			s.logger.Info("embedded PostgreSQL accepts connections", "pid", pf.pid)
 			return c, nil
 		}
 		select {
@@ -469,10 +478,14 @@ func lockConflict(logTail string) bool {
 // otherPostmasterAlive reports whether postmaster.pid names a live process other than ours.
 func otherPostmasterAlive(pgdata string, ours int) bool {
 	pf, ok := readPIDFile(pgdata)
-	if !ok || pf.pid == ours || pf.pid <= 0 {
+	return ok && pf.pid != ours && processAlive(pf.pid)
+}
+
+func processAlive(pid int) bool {
+	if pid <= 0 {
 		return false
 	}
-	err := syscall.Kill(pf.pid, 0)
+	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
@@ -508,6 +521,9 @@ func (s *site) psql(ctx context.Context, c *Cluster, sql string) (string, error)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
 		return "", fmt.Errorf("embedded: psql %q: %w: %s", sql, err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
@@ -558,12 +574,18 @@ func (s *site) logTail(offset int64) string {
 }
 
 // pidFile is what postmaster.pid says about a server: its first line is the pid, the fourth the port,
-// the fifth the first unix socket directory.
+// the fifth the first unix socket directory, the eighth (since PostgreSQL 10) "starting", "ready" or
+// "stopping".
 type pidFile struct {
 	pid     int
 	port    int
 	sockDir string
+	status  string
 }
+
+// mayBeReady reports whether probing the server is worthwhile. Probing one that is still starting works but
+// makes it log a FATAL line per attempt; pg_ctl waits for "ready" for the same reason.
+func (pf pidFile) mayBeReady() bool { return pf.status == "" || pf.status == "ready" }
 
 // readPIDFile reads pgdata/postmaster.pid; ok is false if there is none or it is not complete yet (the
 // server fills it in while it starts).
@@ -587,6 +609,9 @@ func readPIDFile(pgdata string) (pf pidFile, ok bool) {
 	pf.sockDir = strings.TrimSpace(lines[4])
 	if pf.sockDir == "" {
 		return pidFile{}, false
+	}
+	if len(lines) >= 8 {
+		pf.status = strings.TrimSpace(lines[7])
 	}
 	return pf, true
 }

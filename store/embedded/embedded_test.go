@@ -173,6 +173,30 @@ func TestStartConcurrent(t *testing.T) {
 	}
 }
 
+// A first start interrupted half-way (here: during initdb) must leave nothing that the next start trips over.
+func TestStartInterruptedFirstStart(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, newDataDir(t))
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	c, err := embedded.Start(ctx, cfg)
+	if errors.Is(err, embedded.ErrNoBinaries) {
+		t.Skipf("PostgreSQL binaries not found: %v", err)
+	}
+	if err == nil {
+		stop(t, c)
+		t.Skip("the first start finished within 300ms; nothing was interrupted")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("interrupted Start: %v, want an error wrapping context.DeadlineExceeded", err)
+	}
+
+	c = start(t, cfg)
+	if got := queryString(t, c.URL(), "select current_database()"); got != "graphd" {
+		t.Errorf("select current_database() = %q, want graphd", got)
+	}
+}
+
 func TestStartNoBinaries(t *testing.T) {
 	t.Parallel()
 	_, err := embedded.Start(t.Context(), embedded.Config{DataDir: newDataDir(t), BinDir: t.TempDir()})
@@ -191,12 +215,17 @@ func TestStartUntraversableParent(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("only root hands the server to another OS user")
 	}
-	parent := t.TempDir() // 0700, owned by root
+	parent := t.TempDir()
+	for d, perm := range map[string]os.FileMode{filepath.Dir(parent): 0o755, parent: 0o700} {
+		if err := os.Chmod(d, perm); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, err := embedded.Start(t.Context(), embedded.Config{DataDir: filepath.Join(parent, "data"), Logger: testLogger(t)})
 	if errors.Is(err, embedded.ErrNoBinaries) {
 		t.Skipf("PostgreSQL binaries not found: %v", err)
 	}
-	if err == nil || !strings.Contains(err.Error(), "cannot enter "+parent) {
+	if err == nil || !strings.Contains(err.Error(), "cannot enter "+parent+" ") {
 		t.Fatalf("Start under a 0700 root directory: %v, want an error naming %s", err, parent)
 	}
 }

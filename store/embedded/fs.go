@@ -188,7 +188,16 @@ func prepareDataDir(dataDir string, a *account) error {
 	if err != nil {
 		return fmt.Errorf("embedded: %w", err)
 	}
+	// Outermost first, so that the error names the directory to fix first.
+	var parents []string
 	for dir := filepath.Dir(resolved); ; dir = filepath.Dir(dir) {
+		parents = append(parents, dir)
+		if dir == "/" || dir == "." {
+			break
+		}
+	}
+	slices.Reverse(parents)
+	for _, dir := range parents {
 		fi, err := os.Stat(dir)
 		if err != nil {
 			return fmt.Errorf("embedded: %w", err)
@@ -197,10 +206,8 @@ func prepareDataDir(dataDir string, a *account) error {
 			return fmt.Errorf("embedded: PostgreSQL runs as the %s user, which cannot enter %s (mode %v) on the way to the data directory %s: make it traversable (chmod o+x %s) or choose another data directory",
 				a.name, dir, fi.Mode().Perm(), dataDir, dir)
 		}
-		if dir == "/" {
-			return nil
-		}
 	}
+	return nil
 }
 
 // syncDir makes a rename inside dir durable.
