@@ -8,13 +8,19 @@ PKGS  := ./...
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-run: ## run the server on 127.0.0.1:8080 (embedded PostgreSQL unless DATABASE_URL is set)
+deps: ## install the PostgreSQL server binaries if the machine has none (Debian/Ubuntu, as root)
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || [ -n "$$GRAPHD_PG_BINDIR$$DATABASE_URL" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing PostgreSQL (apt-get install postgresql)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "note: no PostgreSQL binaries found; install PostgreSQL, set DATABASE_URL, or use docker compose up"; fi
+
+run: deps ## run the server on 127.0.0.1:8080 (embedded PostgreSQL unless DATABASE_URL is set)
 	$(GO) run ./cmd/graphd serve
 
 build: ## build bin/graphd
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/graphd ./cmd/graphd
 
-test: ## run every test with the race detector (integration tests need PostgreSQL: see README)
+test: deps ## run every test with the race detector (integration tests need PostgreSQL: see README)
 	$(GO) test -race -shuffle=on -count=1 $(PKGS)
 
 check: ## gofmt, go vet and staticcheck
@@ -32,4 +38,4 @@ bench: ## run the Go benchmarks
 compose-up: ## docker compose up --build (postgres + graphd on localhost:8080)
 	docker compose up --build
 
-.PHONY: help run build test check fuzz bench compose-up
+.PHONY: help deps run build test check fuzz bench compose-up
