@@ -16,9 +16,25 @@ func key(r *http.Request) (string, error) {
 	return id, nil
 }
 
+// applyReturnPreference honours Prefer: return=minimal with 204 (true: the response is done) and acknowledges
+// return=representation, which is what the handler sends anyway.
+func applyReturnPreference(w http.ResponseWriter, r *http.Request, c *odata.Connector) bool {
+	h := w.Header()
+	switch preferReturn(r) {
+	case "minimal":
+		h.Set("Preference-Applied", "return=minimal")
+		h.Set("ETag", odata.ETag(c.Version))
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	case "representation":
+		h.Set("Preference-Applied", "return=representation")
+	}
+	return false
+}
+
 func (s *server) handleGetConnector() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		meta, err := negotiate(r)
+		f, err := negotiate(r)
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -38,13 +54,13 @@ func (s *server) handleGetConnector() http.Handler {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		s.writeEntity(w, r, http.StatusOK, &c, meta)
+		s.writeEntity(w, r, http.StatusOK, &c, f)
 	})
 }
 
 func (s *server) handleCreateConnector() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		meta, err := negotiate(r)
+		f, err := negotiate(r)
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -66,21 +82,20 @@ func (s *server) handleCreateConnector() http.Handler {
 		}
 		loc := odata.EntityURL(s.serviceRoot(r), c.ID)
 		w.Header().Set("Location", loc)
-		if preferMinimal(r) {
-			h := w.Header()
-			h.Set("OData-EntityId", loc)
-			h.Set("Preference-Applied", "return=minimal")
-			h.Set("ETag", odata.ETag(c.Version))
-			w.WriteHeader(http.StatusNoContent)
+		if preferReturn(r) == "minimal" {
+			// Without a body the client learns the new entity's id only from here.
+			w.Header().Set("OData-EntityId", loc)
+		}
+		if applyReturnPreference(w, r, &c) {
 			return
 		}
-		s.writeEntity(w, r, http.StatusCreated, &c, meta)
+		s.writeEntity(w, r, http.StatusCreated, &c, f)
 	})
 }
 
 func (s *server) handleUpdateConnector() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		meta, err := negotiate(r)
+		f, err := negotiate(r)
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -90,9 +105,14 @@ func (s *server) handleUpdateConnector() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		// The body is checked before the key, so a bad body is 400 even for an id that does not exist.
+		// The body is checked before the key, so a bad body is 400 even for an id that does not exist. A key
+		// that is no GUID is compared with a body "id" as the client wrote it, so that the message names it.
 		id, keyErr := key(r)
-		p, err := odata.ParsePatch(body, id)
+		bodyKey := id
+		if keyErr != nil {
+			bodyKey = mux.Vars(r)["id"]
+		}
+		p, err := odata.ParsePatch(body, bodyKey)
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -106,14 +126,10 @@ func (s *server) handleUpdateConnector() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		if preferMinimal(r) {
-			h := w.Header()
-			h.Set("Preference-Applied", "return=minimal")
-			h.Set("ETag", odata.ETag(c.Version))
-			w.WriteHeader(http.StatusNoContent)
+		if applyReturnPreference(w, r, &c) {
 			return
 		}
-		s.writeEntity(w, r, http.StatusOK, &c, meta)
+		s.writeEntity(w, r, http.StatusOK, &c, f)
 	})
 }
 

@@ -60,7 +60,10 @@ func (s *server) withRequestInfo(next http.Handler) http.Handler {
 // withRecovery turns a panic into a 500 envelope (if nothing was written yet) and a log line with the stack.
 func (s *server) withRecovery(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rw := &statusWriter{ResponseWriter: w}
+		rw, ok := w.(*statusWriter)
+		if !ok {
+			rw = &statusWriter{ResponseWriter: w}
+		}
 		defer func() {
 			v := recover()
 			if v == nil {

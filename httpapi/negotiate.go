@@ -10,23 +10,45 @@ import (
 	"github.com/graphd/graphd/store"
 )
 
-var contentTypes = [...]string{
-	odata.MetadataMinimal: "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
-	odata.MetadataNone:    "application/json;odata.metadata=none;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
-	odata.MetadataFull:    "application/json;odata.metadata=full;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
+// format is the representation a client negotiated with Accept.
+type format struct {
+	meta odata.Metadata
+	// ieee754 reflects IEEE754Compatible=true. The entity has no Edm.Int64 or Edm.Decimal property, so only the
+	// Content-Type says it; the parameter must still mirror what the client asked for.
+	ieee754 bool
 }
 
-func contentType(m odata.Metadata) string { return contentTypes[m] }
+var contentTypes = [...][2]string{
+	odata.MetadataMinimal: {
+		"application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
+		"application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=true;charset=utf-8",
+	},
+	odata.MetadataNone: {
+		"application/json;odata.metadata=none;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
+		"application/json;odata.metadata=none;odata.streaming=true;IEEE754Compatible=true;charset=utf-8",
+	},
+	odata.MetadataFull: {
+		"application/json;odata.metadata=full;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
+		"application/json;odata.metadata=full;odata.streaming=true;IEEE754Compatible=true;charset=utf-8",
+	},
+}
 
-// negotiate reads Accept: the response is JSON, so a client that accepts no JSON gets 406; an odata.metadata
-// parameter on the JSON media range picks the metadata level.
-func negotiate(r *http.Request) (odata.Metadata, error) {
+func (f format) contentType() string {
+	if f.ieee754 {
+		return contentTypes[f.meta][1]
+	}
+	return contentTypes[f.meta][0]
+}
+
+// negotiate reads Accept: the response is JSON, so a client that accepts no JSON gets 406; the odata.metadata
+// and IEEE754Compatible parameters on the JSON media range pick the metadata level and the number format.
+func negotiate(r *http.Request) (format, error) {
 	accept := r.Header.Values("Accept")
 	if len(accept) == 0 {
-		return odata.MetadataMinimal, nil
+		return format{}, nil
 	}
 	ok := false
-	meta := odata.MetadataMinimal
+	var f format
 	for _, line := range accept {
 		for _, rng := range strings.Split(line, ",") {
 			rng = strings.TrimSpace(rng)
@@ -38,7 +60,7 @@ func negotiate(r *http.Request) (odata.Metadata, error) {
 				continue
 			}
 			if q, has := params["q"]; has {
-				if f, err := strconv.ParseFloat(q, 64); err == nil && f == 0 {
+				if qv, err := strconv.ParseFloat(q, 64); err == nil && qv == 0 {
 					continue
 				}
 			}
@@ -46,9 +68,12 @@ func negotiate(r *http.Request) (odata.Metadata, error) {
 			case "application/json":
 				switch strings.ToLower(params["odata.metadata"]) {
 				case "none":
-					meta = odata.MetadataNone
+					f.meta = odata.MetadataNone
 				case "full":
-					meta = odata.MetadataFull
+					f.meta = odata.MetadataFull
+				}
+				if strings.EqualFold(params["ieee754compatible"], "true") {
+					f.ieee754 = true
 				}
 				ok = true
 			case "*/*", "application/*":
@@ -57,21 +82,31 @@ func negotiate(r *http.Request) (odata.Metadata, error) {
 		}
 	}
 	if !ok {
-		return 0, errNotAcceptable
+		return format{}, errNotAcceptable
 	}
-	return meta, nil
+	return f, nil
 }
 
-// preferMinimal reports whether Prefer asks for return=minimal.
-func preferMinimal(r *http.Request) bool {
+// preferReturn reads the return preference of Prefer: "minimal", "representation" or "" when there is none.
+// A preference may carry parameters after ';', which say nothing here.
+func preferReturn(r *http.Request) string {
 	for _, line := range r.Header.Values("Prefer") {
 		for _, p := range strings.Split(line, ",") {
-			if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(p), " ", ""), "return=minimal") {
-				return true
+			p, _, _ = strings.Cut(p, ";")
+			name, value, ok := strings.Cut(p, "=")
+			if !ok || !strings.EqualFold(strings.TrimSpace(name), "return") {
+				continue
+			}
+			value = strings.Trim(strings.TrimSpace(value), `"`)
+			switch {
+			case strings.EqualFold(value, "minimal"):
+				return "minimal"
+			case strings.EqualFold(value, "representation"):
+				return "representation"
 			}
 		}
 	}
-	return false
+	return ""
 }
 
 // ifMatch reads If-Match into a precondition. Tags are weak or strong forms of W/"<version>"; a tag that

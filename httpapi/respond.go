@@ -65,7 +65,7 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &he):
 		status, code, msg = he.status, he.code, he.message
-	case errors.As(err, &oe) && oe.Kind != odata.KindInternal:
+	case errors.As(err, &oe) && statusOf[oe.Kind] != 0:
 		status, code, msg = statusOf[oe.Kind], oe.Code, oe.Message
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this response.
@@ -88,7 +88,15 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Content-Length", strconv.Itoa(len(*b)))
 	h.Del("ETag")
 	w.WriteHeader(status)
-	_, _ = w.Write(*b)
+	writeBody(w, r, *b)
+}
+
+// writeBody writes a response body except to HEAD, whose response has the headers of GET and no body. net/http
+// drops the body itself, but not every ResponseWriter does.
+func writeBody(w http.ResponseWriter, r *http.Request, b []byte) {
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
 }
 
 func appendErrorEnvelope(b []byte, code, msg, date, requestID, clientRequestID string) []byte {
@@ -106,16 +114,16 @@ func appendErrorEnvelope(b []byte, code, msg, date, requestID, clientRequestID s
 }
 
 // writeEntity writes one entity with its ETag.
-func (s *server) writeEntity(w http.ResponseWriter, r *http.Request, status int, c *odata.Connector, meta odata.Metadata) {
+func (s *server) writeEntity(w http.ResponseWriter, r *http.Request, status int, c *odata.Connector, f format) {
 	b := getBuffer()
 	defer putBuffer(b)
-	*b = odata.AppendConnector((*b)[:0], c, odata.EntityOptions{ServiceRoot: s.serviceRoot(r), Metadata: meta, Context: true})
+	*b = odata.AppendConnector((*b)[:0], c, odata.EntityOptions{ServiceRoot: s.serviceRoot(r), Metadata: f.meta, Context: true})
 	h := w.Header()
-	h.Set("Content-Type", contentType(meta))
+	h.Set("Content-Type", f.contentType())
 	h.Set("Content-Length", strconv.Itoa(len(*b)))
 	h.Set("ETag", odata.ETag(c.Version))
 	w.WriteHeader(status)
-	_, _ = w.Write(*b)
+	writeBody(w, r, *b)
 }
 
 var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}

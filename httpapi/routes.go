@@ -35,13 +35,34 @@ func (s *server) routes() http.Handler {
 	r.Handle(collectionPath+"('{id}')", item)
 
 	r.Use(s.recordRoute)
-	return r
+	return trimTrailingSlash(r)
 }
 
-// methods dispatches on the HTTP method, answering 405 with an Allow header for the others.
+// trimTrailingSlash lets "…/certificateConnectorDetails/" and "…/{id}/" address what they address without the
+// slash, as OData services do, instead of naming an empty unknown segment. A doubled slash is left alone: it
+// stays an empty segment, answered 400.
+func trimTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > 1 && p[len(p)-1] == '/' && p[len(p)-2] != '/' {
+			u := *r.URL
+			u.Path = p[:len(p)-1]
+			u.RawPath = strings.TrimSuffix(u.RawPath, "/")
+			r2 := *r
+			r2.URL = &u
+			r = &r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// methods dispatches on the HTTP method, answering 405 with an Allow header for the others. HEAD is served by
+// the GET handler wherever there is one; net/http drops the body and keeps the headers.
 func (s *server) methods(handlers map[string]http.Handler) http.Handler {
+	if get := handlers[http.MethodGet]; get != nil && handlers[http.MethodHead] == nil {
+		handlers[http.MethodHead] = get
+	}
 	allowed := make([]string, 0, len(handlers))
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodDelete} {
 		if handlers[m] != nil {
 			allowed = append(allowed, m)
 		}

@@ -64,7 +64,8 @@ func NewServer(cfg Config, st ConnectorStore) http.Handler {
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	s := &server{cfg: cfg, store: st, log: cfg.Logger}
-	return s.withRequestInfo(s.withRecovery(s.withAccessLog(s.withCaller(s.routes()))))
+	// Recovery sits inside the access log, so a request that panicked is logged with its 500 like any other.
+	return s.withRequestInfo(s.withAccessLog(s.withRecovery(s.withCaller(s.routes()))))
 }
 
 // serviceRoot is the absolute service root for URLs in responses.

@@ -275,7 +275,7 @@ func ParseImport(data []byte) (ImportSet, error) {
 	var err error
 	switch c := r.peek(); {
 	case r.i == len(r.b):
-		err = invalid("The fixture file is empty: it must hold an array of entities or an object {\"value\": [...]}.")
+		err = badRequest("The fixture file is empty: it must hold an array of entities or an object {\"value\": [...]}.")
 	case c == '[':
 		err = entities()
 	case c == '{':

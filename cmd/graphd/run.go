@@ -67,17 +67,31 @@ type database struct {
 
 // openDatabase connects to DATABASE_URL, or starts (or attaches to) the embedded cluster under the data dir, and
 // applies pending migrations.
-func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*database, error) {
-	return openDatabaseWith(ctx, cfg, log, true)
+func openDatabase(ctx context.Context, cfg config, log *slog.Logger, holdsServeLock bool) (*database, error) {
+	return openDatabaseWith(ctx, cfg, log, holdsServeLock, true)
 }
 
-func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, migrate bool) (*database, error) {
+func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, holdsServeLock, migrate bool) (*database, error) {
 	dsn := cfg.DatabaseURL
 	stopCluster := func(context.Context) {}
 	if dsn == "" {
+		// import and migrate with no serve running start a temporary cluster; they hold the serve lock meanwhile
+		// so that a serve started now refuses instead of attaching to a cluster that is about to stop.
+		// With a serve running, they attach to its cluster and leave it alone.
+		releaseLock := func() error { return nil }
+		if !holdsServeLock {
+			release, err := embedded.LockServe(cfg.DataDir)
+			switch {
+			case err == nil:
+				releaseLock = release
+			case !errors.Is(err, embedded.ErrInUse):
+				return nil, err
+			}
+		}
 		started := time.Now()
 		cluster, err := embedded.Start(ctx, embedded.Config{DataDir: cfg.DataDir, BinDir: cfg.PGBinDir, Logger: log})
 		if err != nil {
+			_ = releaseLock()
 			return nil, fmt.Errorf("embedded PostgreSQL in %s: %w", cfg.DataDir, err)
 		}
 		log.Info("embedded PostgreSQL ready", "data_dir", cfg.DataDir, "started_here", cluster.Owned(),
@@ -87,6 +101,7 @@ func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, migrate
 			if err := cluster.Stop(ctx); err != nil {
 				log.Error("stopping embedded PostgreSQL", "error", err.Error())
 			}
+			_ = releaseLock()
 		}
 	} else {
 		log.Info("using DATABASE_URL", "database", redactURL(dsn))
@@ -142,7 +157,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return fmt.Errorf("listen on GRAPHD_ADDR=%s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
-	db, err := openDatabase(ctx, cfg, log)
+	db, err := openDatabase(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
@@ -223,7 +238,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 
 // openDatabaseNoMigrate is openDatabase for `graphd migrate`, which decides itself what to apply.
 func openDatabaseNoMigrate(ctx context.Context, cfg config, log *slog.Logger) (*database, error) {
-	return openDatabaseWith(ctx, cfg, log, false)
+	return openDatabaseWith(ctx, cfg, log, false, false)
 }
 
 func importFile(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -263,7 +278,7 @@ func importFile(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	db, err := openDatabase(ctx, cfg, log)
+	db, err := openDatabase(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}

@@ -299,11 +299,18 @@ func TestEmbeddedDefault(t *testing.T) {
 	addr := freeAddr(t)
 	getenv := env("GRAPHD_DATA_DIR", dataDir, "GRAPHD_ADDR", addr)
 
+	// import with no serve running creates the cluster, then stops it again.
+	if err := run(t.Context(), []string{"import", writeFile(t, `[{"id":"`+seedID+`"}]`)}, getenv, nil, io.Discard, io.Discard); err != nil {
+		t.Fatalf("import before serving: %v", err)
+	}
 	started := time.Now()
 	stop, _ := startServer(t, getenv, addr)
-	t.Logf("first start (initdb) ready in %v", time.Since(started).Round(time.Millisecond))
+	t.Logf("start after initdb ready in %v", time.Since(started).Round(time.Millisecond))
 	if err := run(t.Context(), []string{"import", writeFile(t, fixture)}, getenv, nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("import while serving: %v", err)
+	}
+	if status, _ := get(t, "http://"+addr+"/readyz"); status != http.StatusOK {
+		t.Fatalf("import stopped the cluster serve uses: /readyz = %d", status)
 	}
 	second := run(t.Context(), []string{"serve"}, env("GRAPHD_DATA_DIR", dataDir, "GRAPHD_ADDR", freeAddr(t)), nil, io.Discard, io.Discard)
 	if !errors.Is(second, embedded.ErrInUse) {

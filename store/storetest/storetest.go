@@ -186,7 +186,7 @@ func startEmbedded(ctx context.Context) (*server, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
-	c, err := embedded.Start(ctx, embedded.Config{DataDir: dir})
+	c, err := embedded.Start(ctx, embedded.Config{DataDir: dir, NoSync: true})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
