@@ -32,7 +32,8 @@ func (s *server) routes() http.Handler {
 		http.MethodDelete: s.handleDeleteConnector(),
 	})
 	r.Handle(collectionPath+"/{id}", item)
-	r.Handle(collectionPath+"('{id}')", item)
+	// The key may be empty here, so that "('')" is a key that is not a GUID (404) rather than an unknown segment.
+	r.Handle(collectionPath+"('{id:[^/]*}')", item)
 
 	r.Use(s.recordRoute)
 	return trimTrailingSlash(r)
@@ -98,8 +99,8 @@ func firstUnknownSegment(path string) string {
 				return segs[i+1]
 			}
 			return seg
-		case i == last+1:
-			// The key segment.
+		case i == last+1 && seg != "":
+			// The key segment; an empty one ("…certificateConnectorDetails//id") is itself the unknown segment.
 		default:
 			return seg
 		}
