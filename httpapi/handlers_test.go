@@ -307,7 +307,7 @@ func apiCases(tb testing.TB) []apiCase {
 		{name: "DoubleSlash", method: "PATCH", path: "/beta/deviceManagement//certificateConnectorDetails/" + seedID, header: jsonHdr(), body: seed, status: 400, code: badRequest},
 		{name: "DoubleSlashBeforeKey", method: "GET", path: collection + "//" + seedID, status: 400, code: badRequest},
 		{name: "DotSegment", method: "GET", path: "/beta/deviceManagement/./certificateConnectorDetails/" + seedID, status: 400, code: badRequest},
-		{name: "EmptyParenKey", method: "GET", path: collection + "('')", status: 400, code: badRequest},
+		{name: "EmptyParenKey", method: "GET", path: collection + "('')", status: 404, code: notFound},
 		{name: "Healthz", method: "GET", path: "/healthz", status: 200},
 		{name: "HealthzPost", method: "POST", path: "/healthz", status: 405, code: "MethodNotAllowed"},
 

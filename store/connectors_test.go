@@ -162,9 +162,12 @@ func TestNotFound(t *testing.T) {
 	p := seedPatch(t)
 	missing := "00000000-0000-0000-0000-000000000000"
 	for name, err := range map[string]error{
-		"Get":            func() error { _, err := s.Get(t.Context(), tenantA, missing); return err }(),
-		"Update":         func() error { _, err := s.Update(t.Context(), tenantA, missing, &p, store.Precondition{}); return err }(),
-		"UpdateEmpty":    func() error { _, err := s.Update(t.Context(), tenantA, missing, &odata.Patch{}, store.Precondition{}); return err }(),
+		"Get":    func() error { _, err := s.Get(t.Context(), tenantA, missing); return err }(),
+		"Update": func() error { _, err := s.Update(t.Context(), tenantA, missing, &p, store.Precondition{}); return err }(),
+		"UpdateEmpty": func() error {
+			_, err := s.Update(t.Context(), tenantA, missing, &odata.Patch{}, store.Precondition{})
+			return err
+		}(),
 		"Delete":         s.Delete(t.Context(), tenantA, missing, store.Precondition{}),
 		"OtherTenantGet": func() error { _, err := s.Get(t.Context(), tenantB, seedID); return err }(),
 		"OtherTenantUpdate": func() error {
@@ -340,4 +343,40 @@ func TestMigrateDownUp(t *testing.T) {
 		t.Fatalf("Up after Down: %d, %v", n, err)
 	}
 	importSeed(t, s, tenantA)
+}
+
+func TestSecretIsSharedAndStable(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t)
+	var calls int
+	var mu sync.Mutex
+	gen := func() ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		return []byte(fmt.Sprintf("secret-%d", calls)), nil
+	}
+	var wg sync.WaitGroup
+	got := make([][]byte, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := s.Secret(t.Context(), "k", gen)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v
+		}()
+	}
+	wg.Wait()
+	for _, v := range got {
+		if string(v) != string(got[0]) || len(v) == 0 {
+			t.Fatalf("replicas disagree on the secret: %q", got)
+		}
+	}
+	again, err := s.Secret(t.Context(), "k", func() ([]byte, error) { return []byte("other"), nil })
+	if err != nil || string(again) != string(got[0]) {
+		t.Fatalf("secret changed: %q, %v", again, err)
+	}
 }
