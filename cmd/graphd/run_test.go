@@ -263,7 +263,7 @@ func TestRedactURL(t *testing.T) {
 		"postgresql://u@h,h2:5433/db":        "postgresql://u@h,h2:5433/db",
 		"host=/tmp password='a b' user=u":    "host=/tmp password=xxxxx user=u",
 		"user=graphd password=s3cr3t dbname": "user=graphd password=xxxxx dbname",
-		`password = 'it\'s' host=h`:         "password = xxxxx host=h",
+		`password = 'it\'s' host=h`:          "password = xxxxx host=h",
 	} {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
