@@ -100,9 +100,14 @@ expect_body() {
 # Leftovers of an interrupted earlier run would hold the port and volume.
 "${COMPOSE[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
 
+# `up -d --build`, in two steps so that a failed build leaves no container
+# behind (--force-rm).
 t=$(ci_now)
-log "building and starting the stack"
-"${COMPOSE[@]}" up -d --build
+log "building graphd (Dockerfile, GO_IMAGE=$GO_IMAGE)"
+"${COMPOSE[@]}" build --force-rm graphd
+log "built in $(($(ci_now) - t))s"
+t=$(ci_now)
+"${COMPOSE[@]}" up -d
 log "stack started in $(($(ci_now) - t))s"
 
 t=$(ci_now)

@@ -26,8 +26,10 @@ type fakeStore struct {
 	fail error
 	// panicWith, when non-nil, is panicked with by every call.
 	panicWith any
-	// block makes every call wait for its context to end, as a query does when the client goes away.
-	block bool
+	// block makes every call wait for its context to end, as a query does when the client goes away; entered,
+	// when not nil, hears of each call that starts waiting.
+	block   bool
+	entered chan struct{}
 	// writes counts the calls that changed a row.
 	writes int
 }
@@ -73,12 +75,15 @@ func (f *fakeStore) row(tenant, id string) (odata.Connector, bool) {
 // enter applies the failure modes; it returns with f.mu held when the call may proceed.
 func (f *fakeStore) enter(ctx context.Context) error {
 	f.mu.Lock()
-	fail, panicWith, block := f.fail, f.panicWith, f.block
+	fail, panicWith, block, entered := f.fail, f.panicWith, f.block, f.entered
 	f.mu.Unlock()
 	if panicWith != nil {
 		panic(panicWith)
 	}
 	if block {
+		if entered != nil {
+			entered <- struct{}{}
+		}
 		<-ctx.Done()
 		return fmt.Errorf("fake store: query: %w", ctx.Err())
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -649,5 +650,82 @@ func TestFakeStoreFaithful(t *testing.T) {
 	f.put(odata.DevTenantID, seedRow(t))
 	if _, err := f.Get(t.Context(), "00000000-0000-4000-8000-000000000002", seedID); !errors.Is(err, odata.ErrNotFound) {
 		t.Errorf("Get in another tenant: %v", err)
+	}
+}
+
+// waitForLog waits until the server has logged its access line for a request.
+func waitForLog(tb testing.TB, logs *logBuffer) string {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := logs.String(); strings.Contains(s, "msg=request") {
+			return s
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tb.Fatalf("no access log line; the log so far:\n%s", logs.String())
+	return ""
+}
+
+// TestClientDisconnect checks that a client that goes away, while sending its body or while the store works,
+// is neither answered nor logged as a server error.
+func TestClientDisconnect(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		head  string // the request up to where the client vanishes
+		block bool   // the store waits for the request's context
+		// status is what the access log must record.
+		status string
+	}{
+		{name: "ChunkedBody", status: "status=400",
+			head: "PATCH " + seedItem + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"connectorName\""},
+		{name: "ContentLengthBody", status: "status=400",
+			head: "PATCH " + seedItem + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 328\r\n\r\n{\"connectorName\""},
+		{name: "GzipBody", status: "status=400",
+			head: "PATCH " + seedItem + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 328\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"},
+		{name: "DuringGet", block: true, status: "status=499",
+			head: "GET " + seedItem + " HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{name: "DuringPatch", block: true, status: "status=499",
+			head: "PATCH " + seedItem + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fake := newFakeStore()
+			fake.put(odata.DevTenantID, seedRow(t))
+			fake.block = tc.block
+			fake.entered = make(chan struct{}, 1)
+			var logs logBuffer
+			srv := httptest.NewServer(httpapi.NewServer(testConfig(logs.logger()), fake))
+			defer srv.Close()
+			before := fake.snapshot()
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.WriteString(conn, tc.head); err != nil {
+				t.Fatal(err)
+			}
+			if tc.block {
+				select {
+				case <-fake.entered:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the request never reached the store")
+				}
+			} else {
+				time.Sleep(20 * time.Millisecond) // let the server start reading the body
+			}
+			conn.Close()
+			logged := waitForLog(t, &logs)
+			if !strings.Contains(logged, tc.status) {
+				t.Errorf("the access log lacks %s:\n%s", tc.status, logged)
+			}
+			if strings.Contains(logged, "level=ERROR") || strings.Contains(logged, "status=500") {
+				t.Errorf("a client that went away was logged as a server error:\n%s", logged)
+			}
+			if after := fake.snapshot(); !reflect.DeepEqual(before, after) {
+				t.Errorf("the store changed: %+v", after)
+			}
+		})
 	}
 }

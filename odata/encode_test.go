@@ -85,6 +85,8 @@ func TestAppendConnectorGolden(t *testing.T) {
 			ConnectorVersion:    Str("Zürich 😀 \u2028\u2029 bad\xff"),
 			Version:             1 << 62,
 		}, EntityOptions{ServiceRoot: `https://h.test/"q"`, Metadata: MetadataFull, Context: true}},
+		// Ids are GUIDs, but the encoder must not depend on that to produce JSON.
+		{"escaped_id", Connector{ID: "odd\"id\\\n"}, EntityOptions{ServiceRoot: testServiceRoot, Metadata: MetadataFull}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
