@@ -167,6 +167,25 @@ ensure_dockerd() {
 # docker_image_exists TAG
 docker_image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
+# image_is_current TAG HASH — TAG exists and was built from inputs with this
+# hash (label graphd-ci.inputs). Build scripts skip work only then, so an
+# edited entrypoint or build script is never hidden by an old image.
+image_is_current() {
+	local have
+	have="$(docker image inspect -f '{{ index .Config.Labels "graphd-ci.inputs" }}' "$1" 2>/dev/null)" || return 1
+	[ "$have" = "$2" ]
+}
+
+# inputs_hash FILE_OR_STRING... — short hash over files' contents (for
+# existing files) and literal strings (for the rest).
+inputs_hash() {
+	local x
+	for x in "$@"; do
+		if [ -f "$x" ]; then cat "$x"; else printf '%s' "$x"; fi
+		printf '\0'
+	done | sha256sum | cut -c1-16
+}
+
 # compose_cmd — print the compose command to use: `docker compose` (v2) if the
 # plugin exists, else `docker-compose` (v1, Debian's 1.29).
 compose_cmd() {

@@ -363,8 +363,9 @@ func (tc *apiCase) newRequest(tb testing.TB, base string) *http.Request {
 	if req.URL.Path != tc.path || req.URL.RawQuery != "" {
 		tb.Fatalf("the path %q was read as %q", tc.path, req.URL.Path)
 	}
-	if tc.chunked && req.ContentLength != -1 {
-		tb.Fatalf("the body has a length (%d), but the case sends it chunked", req.ContentLength)
+	if tc.chunked {
+		// Unknown to both the server side (httptest) and the client side (the transport then sends it chunked).
+		req.ContentLength = -1
 	}
 	for k, vs := range tc.header {
 		for _, v := range vs {

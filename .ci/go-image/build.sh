@@ -6,8 +6,10 @@
 #   .ci/go-image/build.sh [TAG]     (or TAG=... env; default graphd-ci/golang:1.26)
 #   FORCE=1 .ci/go-image/build.sh   rebuild the image and the cached tree
 #
-# Needs root (or sudo), debootstrap and a running Docker daemon. If the tag
-# exists already, nothing is done. The Go settings of this machine that differ
+# Needs root (or sudo), debootstrap and a running Docker daemon. Nothing is
+# done if the tag exists and was built from the same inputs (this script,
+# lib.sh, the Go version, the host's Go settings and CA bundle: label
+# graphd-ci.inputs). The Go settings of this machine that differ
 # from Go's defaults (GOPROXY, GOFLAGS, GONOSUMDB, ...) are baked into the
 # image as ENV, so a `docker build` in it fetches modules as the host does.
 set -euo pipefail
@@ -16,13 +18,15 @@ set -euo pipefail
 TAG="${1:-${TAG:-graphd-ci/golang:1.26}}"
 GOROOT_HOST="${GOROOT_HOST:-$(go env GOROOT 2>/dev/null || echo /usr/local/go)}"
 
-if [ "${FORCE:-0}" != 1 ] && docker_image_exists "$TAG"; then
-	log "image $TAG exists (FORCE=1 rebuilds)"
-	exit 0
-fi
-
 [ -x "$GOROOT_HOST/bin/go" ] || die "no Go toolchain at $GOROOT_HOST"
 go_version="$("$GOROOT_HOST/bin/go" env GOVERSION)"
+
+inputs="$(inputs_hash "$CI_DIR/go-image/build.sh" "$CI_DIR/lib.sh" "$GOROOT_HOST" "$go_version" \
+	"$(go_env_build_args)" /etc/ssl/certs/ca-certificates.crt "$(debian_mirror)")"
+if [ "${FORCE:-0}" != 1 ] && image_is_current "$TAG" "$inputs"; then
+	log "image $TAG is up to date (FORCE=1 rebuilds)"
+	exit 0
+fi
 want="${TAG##*:}"
 case "$go_version" in
 go"$want" | go"$want".*) ;;
@@ -64,6 +68,7 @@ changes=(
 	--change 'ENV LANG=C.UTF-8'
 	--change 'WORKDIR /go'
 	--change 'LABEL org.opencontainers.image.title=graphd-ci/golang'
+	--change "LABEL graphd-ci.inputs=$inputs"
 	--change 'CMD ["bash"]'
 )
 while IFS='=' read -r name value; do

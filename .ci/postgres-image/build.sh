@@ -7,7 +7,8 @@
 #
 # Needs root (or sudo), debootstrap and a running Docker daemon. The
 # debootstrap tree is cached under /var/cache/graphd-ci/rootfs, so a rebuild
-# only re-imports it. If the tag exists already, nothing is done.
+# only re-imports it. Nothing is done if the tag exists and was built from the
+# same inputs (these scripts and lib.sh: label graphd-ci.inputs).
 #
 # The image honours POSTGRES_USER/PASSWORD/DB/INITDB_ARGS like the official
 # one, keeps data in PGDATA=/var/lib/postgresql/data, prints "database system
@@ -21,8 +22,9 @@ TAG="${1:-${TAG:-graphd-ci/postgres:15}}"
 HERE="$CI_DIR/postgres-image"
 PG_MAJOR=15
 
-if [ "${FORCE:-0}" != 1 ] && docker_image_exists "$TAG"; then
-	log "image $TAG exists (FORCE=1 rebuilds)"
+inputs="$(inputs_hash "$HERE/build.sh" "$HERE/docker-entrypoint.sh" "$HERE/pg-restart" "$CI_DIR/lib.sh" "$(debian_mirror)")"
+if [ "${FORCE:-0}" != 1 ] && image_is_current "$TAG" "$inputs"; then
+	log "image $TAG is up to date (FORCE=1 rebuilds)"
 	exit 0
 fi
 
@@ -56,6 +58,7 @@ tar_rootfs "$r" | docker import \
 	--change 'VOLUME /var/lib/postgresql/data' \
 	--change 'EXPOSE 5432' \
 	--change 'LABEL org.opencontainers.image.title=graphd-ci/postgres org.opencontainers.image.description="Debian bookworm postgresql-15, stand-in for the official postgres image"' \
+	--change "LABEL graphd-ci.inputs=$inputs" \
 	--change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
 	--change 'CMD ["postgres"]' \
 	- "$TAG" >/dev/null
