@@ -100,7 +100,9 @@ func (s *Store) Delete(ctx context.Context, tenant, id string, cond Precondition
 
 // Import upserts connectors with their ids in one transaction: a row that exists is replaced as the file
 // states it (its version still increments, so ETags held by clients go stale), and a failure changes nothing.
-func (s *Store) Import(ctx context.Context, tenant string, conns []odata.Connector) (int, error) {
+// Samples are upserted by (connector, metric, time) after the connectors, so they may refer to connectors of
+// the same file; one that refers to no connector of the tenant fails the whole import.
+func (s *Store) Import(ctx context.Context, tenant string, conns []odata.Connector, samples ...odata.MetricSample) (int, error) {
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		batch := &pgx.Batch{}
 		sql := "INSERT INTO " + table + " (tenant_id, " + insertList + ") VALUES ($1, " + insertParams + ") " +
@@ -108,6 +110,7 @@ func (s *Store) Import(ctx context.Context, tenant string, conns []odata.Connect
 		for i := range conns {
 			batch.Queue(sql, insertArgs(tenant, &conns[i])...)
 		}
+		importSamples(batch, tenant, samples)
 		return tx.SendBatch(ctx, batch).Close()
 	})
 	if err != nil {

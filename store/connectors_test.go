@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -378,5 +379,61 @@ func TestSecretIsSharedAndStable(t *testing.T) {
 	again, err := s.Secret(t.Context(), "k", func() ([]byte, error) { return []byte("other"), nil })
 	if err != nil || string(again) != string(got[0]) {
 		t.Fatalf("secret changed: %q, %v", again, err)
+	}
+}
+
+func TestHealthMetrics(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t)
+	other := "33333333-0000-4000-8000-000000000000"
+	var p odata.Patch
+	conns := []odata.Connector{odata.NewConnector(seedID, &p), odata.NewConnector(other, &p)}
+	at := func(sec int64, off int16) odata.DateTimeOffset {
+		return odata.DateTimeOffset{Ticks: 636188000000000000 + sec*odata.TicksPerSecond, Offset: off}
+	}
+	samples := []odata.MetricSample{
+		{ConnectorID: seedID, MetricName: "pfx", DateTime: at(30, -480), SuccessCount: 5, FailureCount: 1},
+		{ConnectorID: seedID, MetricName: "pfx", DateTime: at(10, 0), SuccessCount: 2, FailureCount: 0},
+		{ConnectorID: seedID, MetricName: "scep", DateTime: at(20, 60), SuccessCount: 0, FailureCount: 4},
+		{ConnectorID: other, MetricName: "pfx", DateTime: at(10, 0), SuccessCount: 100, FailureCount: 100},
+	}
+	if _, err := s.Import(t.Context(), tenantA, conns, samples...); err != nil {
+		t.Fatal(err)
+	}
+	sums, err := s.HealthMetrics(t.Context(), tenantA, seedID, []string{"scep", "none", "pfx", "pfx"})
+	if err != nil || !slices.Equal(sums, []int64{4, 0, 8, 8}) {
+		t.Fatalf("HealthMetrics = %v, %v", sums, err)
+	}
+	if _, err := s.HealthMetrics(t.Context(), tenantB, seedID, []string{"pfx"}); !errors.Is(err, odata.ErrNotFound) {
+		t.Fatalf("other tenant: %v", err)
+	}
+	series, err := s.HealthMetricTimeSeries(t.Context(), tenantA, seedID, "pfx", at(0, 0), at(60, 0))
+	if err != nil || len(series) != 2 || series[0].SuccessCount != 2 || series[1].DateTime != at(30, -480) {
+		t.Fatalf("series = %+v, %v", series, err)
+	}
+	if series, err := s.HealthMetricTimeSeries(t.Context(), tenantA, seedID, "pfx", at(11, 0), at(29, 0)); err != nil || len(series) != 0 {
+		t.Fatalf("empty window = %+v, %v", series, err)
+	}
+	if _, err := s.HealthMetricTimeSeries(t.Context(), tenantB, seedID, "pfx", at(0, 0), at(60, 0)); !errors.Is(err, odata.ErrNotFound) {
+		t.Fatalf("other tenant series: %v", err)
+	}
+	// A sample of a connector the tenant lacks fails the import, and nothing of it stays.
+	bad := []odata.MetricSample{{ConnectorID: "44444444-0000-4000-8000-000000000000", MetricName: "pfx", DateTime: at(1, 0)}}
+	newConn := odata.NewConnector("55555555-0000-4000-8000-000000000000", &p)
+	if _, err := s.Import(t.Context(), tenantA, []odata.Connector{newConn}, bad...); odata.ErrorKind(err) != odata.KindInvalid {
+		t.Fatalf("import with a dangling sample: %v", err)
+	}
+	if _, err := s.Get(t.Context(), tenantA, newConn.ID); !errors.Is(err, odata.ErrNotFound) {
+		t.Fatalf("half-applied import: %v", err)
+	}
+	// Deleting the connector deletes its samples.
+	if err := s.Delete(t.Context(), tenantA, seedID, store.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(t.Context(), tenantA, conns[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if sums, _ := s.HealthMetrics(t.Context(), tenantA, seedID, []string{"pfx"}); sums[0] != 0 {
+		t.Fatalf("samples outlived their connector: %v", sums)
 	}
 }

@@ -23,6 +23,11 @@ func translate(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure,
+			"A health-metric sample refers to a connector that does not exist in this tenant.")
+	}
 	if unavailable(err) {
 		return &unavailableError{cause: err}
 	}
