@@ -22,6 +22,7 @@ type config struct {
 	LogLevel     slog.Level
 	MaxBodyBytes int64
 	PGBinDir     string
+	Auth         authConfig
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -68,6 +69,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.DataDir = dir
 	}
+	auth, authErrs := loadAuthConfig(getenv)
+	c.Auth = auth
+	errs = append(errs, authErrs...)
 	if err := errors.Join(errs...); err != nil {
 		return config{}, fmt.Errorf("configuration: %w", err)
 	}

@@ -26,10 +26,13 @@ commands:
   migrate up|down|status apply, roll back or list the database migrations
   import [--tenant ID] FILE.json
                          load entities with their ids (an array or {"value": [...]}); "-" reads stdin
+  token [--tenant ID] [--scopes LIST | --roles LIST] [--user NAME] [--ttl 1h]
+                         print a bearer token this graphd accepts (when it is its own issuer)
   healthcheck            exit 0 if the server at GRAPHD_ADDR is ready (for container healthchecks)
 
 environment: DATABASE_URL, GRAPHD_ADDR, GRAPHD_DATA_DIR, GRAPHD_PUBLIC_URL, GRAPHD_LOG_LEVEL,
-GRAPHD_MAX_BODY_BYTES, GRAPHD_PG_BINDIR (see README.md)
+GRAPHD_MAX_BODY_BYTES, GRAPHD_PG_BINDIR, GRAPHD_AUTH, GRAPHD_AUTH_JWKS, GRAPHD_AUTH_ISSUER,
+GRAPHD_AUTH_AUDIENCE, GRAPHD_AUTH_HS256_SECRET (see README.md)
 `
 
 // run is graphd's whole program; main only wires it to the process, so tests can run it in-process.
@@ -45,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "import":
 		return importFile(ctx, args, getenv, stdin, stdout, stderr)
+	case "token":
+		return token(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, getenv)
 	case "help", "-h", "--help":
