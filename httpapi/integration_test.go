@@ -2,14 +2,18 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/graphd/graphd/httpapi"
 	"github.com/graphd/graphd/odata"
@@ -28,10 +32,16 @@ type pgServer struct {
 	chunked *atomic.Bool
 }
 
-func newPGServer(t *testing.T) pgServer {
+func newPGServer(t *testing.T) pgServer { return newPGServerLogging(t, nil) }
+
+func newPGServerLogging(t *testing.T, logs *logBuffer) pgServer {
 	t.Helper()
 	st := storetest.Open(t)
-	h := httpapi.NewServer(testConfig(nil), st)
+	cfg := testConfig(nil)
+	if logs != nil {
+		cfg.Logger = logs.logger()
+	}
+	h := httpapi.NewServer(cfg, st)
 	var chunked atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		chunked.Store(r.ContentLength == -1)
@@ -278,5 +288,67 @@ func TestIntegrationAcceptedRequests(t *testing.T) {
 			res, body := s.send(t, &tc)
 			checkResult(t, result{res: res, body: body, wants: tc, row: func() (odata.Connector, bool) { return s.row(t, seedID) }})
 		})
+	}
+}
+
+// TestIntegrationClientDisconnect checks that a client that goes away while its PATCH waits in PostgreSQL (here
+// for a row lock another transaction holds) is logged as 499, not as a server error, and that the statement is
+// cancelled in PostgreSQL too: once the lock is released, nothing of the PATCH lands.
+func TestIntegrationClientDisconnect(t *testing.T) {
+	t.Parallel()
+	var logs logBuffer
+	s := newPGServerLogging(t, &logs)
+	s.importRow(t, seedRow(t))
+	want, _ := s.row(t, seedID)
+
+	ctx := t.Context()
+	tx, err := s.store.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM certificate_connector_details WHERE id = $1 FOR UPDATE", seedID); err != nil {
+		t.Fatal(err)
+	}
+	lockWaiters := func() int {
+		t.Helper()
+		var n int
+		err := s.store.Pool().QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("gave up waiting until %s", what)
+			}
+		}
+	}
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"connectorName":"never"}`
+	if _, err := fmt.Fprintf(conn, "PATCH %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", seedItem, len(body), body); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the PATCH's UPDATE waits for the lock", func() bool { return lockWaiters() > 0 })
+	conn.Close()
+	logged := waitForLog(t, &logs)
+	if !strings.Contains(logged, "status=499") || strings.Contains(logged, "level=ERROR") {
+		t.Errorf("want one access line with status=499 and no error:\n%s", logged)
+	}
+	// pgx cancels the statement with a cancel request sent after the handler has returned; until it lands the
+	// UPDATE still waits, and releasing the lock before then would let it commit.
+	waitFor("the abandoned UPDATE is cancelled in PostgreSQL", func() bool { return lockWaiters() == 0 })
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.row(t, seedID); got != want {
+		t.Errorf("the abandoned PATCH wrote: the row is now %+v", got)
 	}
 }

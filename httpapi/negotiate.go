@@ -47,7 +47,7 @@ func negotiate(r *http.Request) (format, error) {
 	if len(accept) == 0 {
 		return format{}, nil
 	}
-	ok := false
+	ok, ranges := false, 0
 	var f format
 	for _, line := range accept {
 		for _, rng := range strings.Split(line, ",") {
@@ -55,6 +55,7 @@ func negotiate(r *http.Request) (format, error) {
 			if rng == "" {
 				continue
 			}
+			ranges++
 			mt, params, err := mime.ParseMediaType(rng)
 			if err != nil {
 				continue
@@ -81,7 +82,8 @@ func negotiate(r *http.Request) (format, error) {
 			}
 		}
 	}
-	if !ok {
+	// An Accept header without any media range ("Accept:") says nothing, like an absent one.
+	if !ok && ranges > 0 {
 		return format{}, errNotAcceptable
 	}
 	return f, nil
@@ -123,6 +125,7 @@ func ifMatch(r *http.Request) store.Precondition {
 			if tag == "*" {
 				return store.Precondition{}
 			}
+			// Even an empty If-Match is a condition: it lists no tag, so none matches (RFC 9110 §13.1.1).
 			cond.Set = true
 			if v, ok := parseETag(tag); ok {
 				cond.Versions = append(cond.Versions, v)
