@@ -22,6 +22,8 @@ type EntityOptions struct {
 	Metadata    Metadata
 	// Context adds @odata.context: true for an entity at the top of a response, false inside a collection.
 	Context bool
+	// Select limits the properties written to id and those in the bit set (1<<PropertyID); 0 writes all.
+	Select uint16
 }
 
 // ContextURL is the context URL of a single entity of the set.
@@ -41,20 +43,27 @@ func EntityURL(serviceRoot, id string) string {
 
 const typeAnnotation = "#" + QualifiedType
 
-// AppendConnector appends c as an OData JSON object: control information first, then every property in model
-// order, nulls included. It does no reflection and, given a buffer with room, no allocation.
+// AppendConnector appends c as an OData JSON object: control information first, then the properties in model
+// order (all of them, or id plus those o.Select names), nulls included. It does no reflection and, given a
+// buffer with room, no allocation.
 func AppendConnector(b []byte, c *Connector, o EntityOptions) []byte {
 	b = append(b, '{')
 	if o.Metadata != MetadataNone {
 		if o.Context {
 			b = append(b, `"@odata.context":"`...)
 			b = appendEscaped(b, o.ServiceRoot)
-			b = append(b, `/$metadata#`+EntitySetPath+`/$entity",`...)
+			b = append(b, `/$metadata#`+EntitySetPath...)
+			if o.Select != 0 {
+				b = append(b, '(')
+				b = append(b, SelectList(o.Select)...)
+				b = append(b, ')')
+			}
+			b = append(b, `/$entity",`...)
 		}
 		b = append(b, `"@odata.type":"`+typeAnnotation+`",`...)
 		if o.Metadata == MetadataFull {
 			b = append(b, `"@odata.id":`...)
-			b = appendEntityURL(b, o.ServiceRoot, c.ID)
+			b = appendCanonicalURL(b, o.ServiceRoot, c.ID)
 			b = append(b, ',')
 		}
 		b = append(b, `"@odata.etag":"W/\"`...)
@@ -62,33 +71,46 @@ func AppendConnector(b []byte, c *Connector, o EntityOptions) []byte {
 		b = append(b, `\"",`...)
 		if o.Metadata == MetadataFull {
 			b = append(b, `"@odata.editLink":`...)
-			b = appendEntityURL(b, o.ServiceRoot, c.ID)
+			b = appendCanonicalURL(b, o.ServiceRoot, c.ID)
 			b = append(b, ',')
 		}
 	}
 	b = append(b, `"id":`...)
 	b = AppendJSONString(b, c.ID)
-	b = append(b, `,"connectorName":`...)
-	b = appendNullString(b, c.ConnectorName)
-	b = append(b, `,"machineName":`...)
-	b = appendNullString(b, c.MachineName)
-	b = append(b, `,"enrollmentDateTime":"`...)
-	b = c.EnrollmentDateTime.AppendText(b)
-	b = append(b, `","lastCheckinDateTime":"`...)
-	b = c.LastCheckinDateTime.AppendText(b)
-	b = append(b, `","connectorVersion":`...)
-	b = appendNullString(b, c.ConnectorVersion)
+	sel := func(p PropertyID) bool { return o.Select == 0 || o.Select&(1<<p) != 0 }
+	if sel(PropConnectorName) {
+		b = append(b, `,"connectorName":`...)
+		b = appendNullString(b, c.ConnectorName)
+	}
+	if sel(PropMachineName) {
+		b = append(b, `,"machineName":`...)
+		b = appendNullString(b, c.MachineName)
+	}
+	if sel(PropEnrollmentDateTime) {
+		b = append(b, `,"enrollmentDateTime":"`...)
+		b = c.EnrollmentDateTime.AppendText(b)
+		b = append(b, '"')
+	}
+	if sel(PropLastCheckinDateTime) {
+		b = append(b, `,"lastCheckinDateTime":"`...)
+		b = c.LastCheckinDateTime.AppendText(b)
+		b = append(b, '"')
+	}
+	if sel(PropConnectorVersion) {
+		b = append(b, `,"connectorVersion":`...)
+		b = appendNullString(b, c.ConnectorVersion)
+	}
 	return append(b, '}')
 }
 
-// appendEntityURL appends EntityURL(root, id) as a JSON string: @odata.id is the entity-id, which must be the
-// same URL that Location and OData-EntityId carry.
-func appendEntityURL(b []byte, root, id string) []byte {
+// appendCanonicalURL appends the entity's canonical URL, the key in parentheses as OData writes it (contract
+// §5.2), as a JSON string; both key forms address the entity.
+func appendCanonicalURL(b []byte, root, id string) []byte {
 	b = append(b, '"')
 	b = appendEscaped(b, root)
-	b = append(b, "/"+EntitySetPath+"/"...)
+	b = append(b, "/"+EntitySetPath+"('"...)
 	b = appendEscaped(b, id)
-	return append(b, '"')
+	return append(b, `')"`...)
 }
 
 func appendNullString(b []byte, s NullString) []byte {

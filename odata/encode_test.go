@@ -118,8 +118,8 @@ func TestAppendConnectorControlInformation(t *testing.T) {
 	for name, want := range map[string]string{
 		"@odata.context":  ContextURL(testServiceRoot),
 		"@odata.type":     "#" + QualifiedType,
-		"@odata.id":       EntityURL(testServiceRoot, seedKey),
-		"@odata.editLink": EntityURL(testServiceRoot, seedKey),
+		"@odata.id":       testServiceRoot + "/" + EntitySetPath + "('" + seedKey + "')",
+		"@odata.editLink": testServiceRoot + "/" + EntitySetPath + "('" + seedKey + "')",
 		"@odata.etag":     ETag(7),
 	} {
 		if m[name] != want {

@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"strings"
@@ -31,7 +32,11 @@ func ParseCreate(body []byte) (Patch, error) {
 	return p, err
 }
 
+// utf8BOM may precede a body: RFC 8259 lets parsers ignore it, and some Windows tools write it.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 func parsePayload(body []byte, mode payloadMode, key string) (Patch, string, error) {
+	body = bytes.TrimPrefix(body, utf8BOM)
 	r := jsonReader{b: body}
 	r.ws()
 	if r.i == len(r.b) {
@@ -230,6 +235,7 @@ type ImportSet struct {
 // defaults, so re-importing an id replaces the row as the file states it. An id given twice is refused, since
 // the file would contradict itself. Errors about one entity name its index in the array.
 func ParseImport(data []byte) (ImportSet, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
 	var (
 		set   ImportSet
 		verr  error // the first validation error; syntax errors anywhere still win over it

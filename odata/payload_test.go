@@ -193,7 +193,6 @@ var malformedBodies = []struct {
 	{"BareWord", `{"@x.y":undefined}`},
 	{"CapitalTrue", `{"@x.y":True}`},
 	{"CapitalNull", `{"connectorName":Null}`},
-	{"BOM", "\xef\xbb\xbf{}"},
 	{"Comment", `{/* c */}`},
 	{"LineComment", "{} // c"},
 	{"RawTabInString", "{\"connectorName\":\"a\tb\"}"},
