@@ -228,6 +228,7 @@ func readValue(r *jsonReader, prop *Property) (Value, error) {
 // ImportSet is what a fixture file holds.
 type ImportSet struct {
 	Connectors []Connector
+	Samples    []MetricSample
 }
 
 // ParseImport reads a fixture file: a JSON array of entities with their ids, or a collection response
@@ -294,24 +295,40 @@ func ParseImport(data []byte) (ImportSet, error) {
 			}
 			seen[name] = struct{}{}
 			switch {
-			case name == "value":
+			case name == "healthMetricSamples":
 				found = true
 				if c := r.peek(); c != '[' {
 					if err := r.skip(0); err != nil {
 						return err
 					}
-					fail(invalid("The member 'value' must be a JSON array of entities, but %s was found.", jsonKind(c)))
+					fail(invalid("The member 'healthMetricSamples' must be a JSON array, but %s was found.", jsonKind(c)))
+					return nil
+				}
+				return readSamples(&r, &set, fail)
+			case name == "value" || name == "certificateConnectorDetails":
+				if _, both := seen["value"]; both && name == "certificateConnectorDetails" {
+					fail(invalid("Give the entities either as 'value' or as 'certificateConnectorDetails', not both."))
+				}
+				if _, both := seen["certificateConnectorDetails"]; both && name == "value" {
+					fail(invalid("Give the entities either as 'value' or as 'certificateConnectorDetails', not both."))
+				}
+				found = true
+				if c := r.peek(); c != '[' {
+					if err := r.skip(0); err != nil {
+						return err
+					}
+					fail(invalid("The member '%s' must be a JSON array of entities, but %s was found.", name, jsonKind(c)))
 					return nil
 				}
 				return entities()
 			case strings.IndexByte(name, '@') >= 0:
 				return r.skip(0)
 			}
-			fail(invalid("Unknown member '%s': a fixture file is an array of entities or an object {\"value\": [...]}.", name))
+			fail(invalid("Unknown member '%s': a fixture file is an array of entities, an object {\"value\": [...]}, or an object {\"certificateConnectorDetails\": [...], \"healthMetricSamples\": [...]}.", name))
 			return r.skip(0)
 		})
 		if !found {
-			fail(invalid("The fixture object has no 'value' array."))
+			fail(invalid("The fixture object has no 'value', 'certificateConnectorDetails' or 'healthMetricSamples' array."))
 		}
 	default:
 		if err = r.skip(0); err == nil {
@@ -341,4 +358,134 @@ func withIndex(n int, err error) error {
 		return &Error{Kind: e.Kind, Code: e.Code, Message: "entity " + strconv.Itoa(n) + ": " + e.Message}
 	}
 	return err
+}
+
+// readSamples reads the healthMetricSamples array of a fixture file; the reader is at a '['.
+func readSamples(r *jsonReader, set *ImportSet, fail func(error)) error {
+	type sampleKey struct {
+		connector, metric string
+		ticks             int64
+	}
+	seen := map[sampleKey]int{}
+	n := 0
+	return r.array(func() error {
+		i := n
+		n++
+		where := func(err error) error {
+			var e *Error
+			if errors.As(err, &e) {
+				return &Error{Kind: e.Kind, Code: e.Code, Message: "healthMetricSamples " + strconv.Itoa(i) + ": " + e.Message}
+			}
+			return err
+		}
+		if c := r.peek(); c != '{' {
+			if err := r.skip(0); err != nil {
+				return err
+			}
+			fail(where(invalid("A sample must be a JSON object, but %s was found.", jsonKind(c))))
+			return nil
+		}
+		var m MetricSample
+		var has [5]bool
+		var verr error
+		err := readMembers(r, func(name string) error {
+			var err error
+			switch name {
+			case "connectorId":
+				var v Value
+				if v, err = readValue(r, &Property{Name: name, Type: EdmString}); err == nil {
+					g, ok := ParseGUID(v.Str)
+					if !ok {
+						err = invalid("The property 'connectorId' must be a GUID, but '%s' was found.", v.Str)
+					}
+					m.ConnectorID, has[0] = g, true
+				}
+			case "metricName":
+				var v Value
+				if v, err = readValue(r, &Property{Name: name, Type: EdmString}); err == nil {
+					m.MetricName, has[1] = v.Str, true
+				}
+			case "dateTime":
+				var v Value
+				if v, err = readValue(r, &Property{Name: name, Type: EdmDateTimeOffset}); err == nil {
+					m.DateTime, has[2] = v.Time, true
+				}
+			case "successCount":
+				m.SuccessCount, err = readCount(r, name)
+				has[3] = true
+			case "failureCount":
+				m.FailureCount, err = readCount(r, name)
+				has[4] = true
+			default:
+				if strings.IndexByte(name, '@') >= 0 {
+					return r.skip(0)
+				}
+				err = r.skip(0)
+				if err == nil {
+					err = invalid("The property '%s' does not exist on a health-metric sample (connectorId, metricName, dateTime, successCount, failureCount).", name)
+				}
+			}
+			if err != nil && !isSyntax(err) {
+				if verr == nil {
+					verr = err
+				}
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			if isSyntax(err) {
+				return err
+			}
+			fail(where(err))
+			return nil
+		}
+		if verr != nil {
+			fail(where(verr))
+			return nil
+		}
+		for k, name := range []string{"connectorId", "metricName", "dateTime", "successCount", "failureCount"} {
+			if !has[k] {
+				fail(where(invalid("The property '%s' is required.", name)))
+				return nil
+			}
+		}
+		key := sampleKey{m.ConnectorID, m.MetricName, m.DateTime.Ticks}
+		if prev, dup := seen[key]; dup {
+			fail(where(invalid("It repeats sample %d: the same connector, metric and time.", prev)))
+			return nil
+		}
+		seen[key] = i
+		set.Samples = append(set.Samples, m)
+		return nil
+	})
+}
+
+// readCount reads a non-negative Int64, as a JSON number or, as IEEE754Compatible clients write it, a string.
+func readCount(r *jsonReader, name string) (int64, error) {
+	var text string
+	switch c := r.peek(); {
+	case c == '"':
+		s, _, err := r.str()
+		if err != nil {
+			return 0, err
+		}
+		text = s
+	case c == '-' || (c >= '0' && c <= '9'):
+		start := r.i
+		if err := r.number(); err != nil {
+			return 0, err
+		}
+		text = string(r.b[start:r.i])
+	default:
+		if err := r.skip(0); err != nil {
+			return 0, err
+		}
+		return 0, invalid("The property '%s' has the type 'Edm.Int64', but %s was found.", name, jsonKind(c))
+	}
+	v, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || v < 0 {
+		return 0, invalid("The property '%s' must be a non-negative Edm.Int64, but '%s' was found.", name, text)
+	}
+	return v, nil
 }

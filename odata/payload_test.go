@@ -689,8 +689,8 @@ func TestParseImportInvalid(t *testing.T) {
 			"The member 'value' must be a JSON array of entities, but a JSON object was found."},
 		{"ValueNull", `{"value":null}`, CodeModelValidationFailure, "The member 'value' must be a JSON array"},
 		{"ValueString", `{"value":"[]"}`, CodeModelValidationFailure, "but a JSON string was found"},
-		{"NoValue", `{"@odata.context":"x"}`, CodeModelValidationFailure, "The fixture object has no 'value' array."},
-		{"EmptyObject", `{}`, CodeModelValidationFailure, "no 'value' array"},
+		{"NoValue", `{"@odata.context":"x"}`, CodeModelValidationFailure, "The fixture object has no 'value'"},
+		{"EmptyObject", `{}`, CodeModelValidationFailure, "has no 'value'"},
 		{"DuplicateValue", `{"value":[],"value":[]}`, CodeModelValidationFailure, "The member 'value' is given twice."},
 		{"DuplicateAnnotation", `{"@x":1,"@x":1,"value":[]}`, CodeModelValidationFailure, "The member '@x' is given twice."},
 		{"UnknownMember", `{"value":[],"values":[]}`, CodeModelValidationFailure, "Unknown member 'values'"},
@@ -730,5 +730,92 @@ func BenchmarkParsePatch(b *testing.B) {
 		if _, err := ParsePatch(body, seedKey); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestParseImportSamples(t *testing.T) {
+	t.Parallel()
+	file := `{"certificateConnectorDetails":[{"id":"104d7361-7361-104d-6173-4d1061734d10"}],
+	  "healthMetricSamples":[
+	    {"connectorId":"104D7361-7361-104d-6173-4d1061734d10","metricName":"pfx","dateTime":"2016-12-31T23:59:57.0735821-08:00","successCount":12,"failureCount":"3"},
+	    {"@x.y":1,"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"pfx","dateTime":"2017-01-01T00:00:00Z","successCount":0,"failureCount":0}]}`
+	set, err := ParseImport([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Connectors) != 1 || len(set.Samples) != 2 || set.Samples[0].ConnectorID != "104d7361-7361-104d-6173-4d1061734d10" ||
+		set.Samples[0].FailureCount != 3 || set.Samples[0].DateTime.String() != "2016-12-31T23:59:57.0735821-08:00" {
+		t.Fatalf("set = %+v", set)
+	}
+	bad := map[string]string{
+		"MissingCount":  `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1}]}`,
+		"NegativeCount": `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":-1,"failureCount":0}]}`,
+		"FloatCount":    `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1.5,"failureCount":0}]}`,
+		"BadConnector":  `{"healthMetricSamples":[{"connectorId":"x","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1,"failureCount":0}]}`,
+		"NoOffset":      `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00","successCount":1,"failureCount":0}]}`,
+		"Unknown":       `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1,"failureCount":0,"x":1}]}`,
+		"Repeated":      `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1,"failureCount":0},{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T01:00:00+01:00","successCount":1,"failureCount":0}]}`,
+		"NotArray":      `{"healthMetricSamples":{}}`,
+		"BothForms":     `{"value":[],"certificateConnectorDetails":[]}`,
+	}
+	for name, body := range bad {
+		if _, err := ParseImport([]byte(body)); ErrorKind(err) != KindInvalid {
+			t.Errorf("%s: err = %v, want a validation error", name, err)
+		}
+	}
+}
+
+func TestParseActionRequests(t *testing.T) {
+	t.Parallel()
+	names, err := ParseHealthMetricsRequest([]byte(`{"metricNames":["Metric Names value","b"],"@odata.context":"x"}`))
+	if err != nil || len(names) != 2 || names[0] != "Metric Names value" {
+		t.Fatalf("names = %q, %v", names, err)
+	}
+	for name, body := range map[string]string{
+		"Missing": `{}`, "Null": `{"metricNames":null}`, "Empty": `{"metricNames":[]}`, "NotArray": `{"metricNames":"a"}`,
+		"NotStrings": `{"metricNames":[1]}`, "Unknown": `{"metricNames":["a"],"x":1}`, "Duplicate": `{"metricNames":["a"],"metricNames":["b"]}`,
+		"NUL": `{"metricNames":["a\u0000"]}`, "Malformed": `{"metricNames":[`, "Array": `[]`, "EmptyBody": ``,
+	} {
+		if _, err := ParseHealthMetricsRequest([]byte(body)); ErrorKind(err) != KindInvalid {
+			t.Errorf("getHealthMetrics %s: err = %v", name, err)
+		}
+	}
+	ts, err := ParseTimeSeriesRequest([]byte(`{"timeSeries":{"@odata.type":"microsoft.graph.timeSeriesParameter","metricName":"Metric Name value","startDateTime":"2016-12-31T23:58:46.7156189-08:00","endDateTime":"2017-01-01T00:03:30.9241974-08:00"}}`))
+	if err != nil || ts.MetricName != "Metric Name value" || !ts.HasEnd || ts.Start.String() != "2016-12-31T23:58:46.7156189-08:00" {
+		t.Fatalf("timeSeries = %+v, %v", ts, err)
+	}
+	if ts, err := ParseTimeSeriesRequest([]byte(`{"timeSeries":{"metricName":"m","startDateTime":"2016-12-31T23:58:46Z","endDateTime":null}}`)); err != nil || ts.HasEnd {
+		t.Fatalf("null end: %+v, %v", ts, err)
+	}
+	for name, body := range map[string]string{
+		"Missing": `{}`, "NoStart": `{"timeSeries":{"metricName":"m"}}`, "NullStart": `{"timeSeries":{"metricName":"m","startDateTime":null}}`,
+		"NoName": `{"timeSeries":{"startDateTime":"2016-12-31T23:58:46Z"}}`, "WrongType": `{"timeSeries":{"@odata.type":"#microsoft.graph.user","metricName":"m","startDateTime":"2016-12-31T23:58:46Z"}}`,
+		"EndBeforeStart": `{"timeSeries":{"metricName":"m","startDateTime":"2016-12-31T23:58:46Z","endDateTime":"2016-01-01T00:00:00Z"}}`,
+		"BadTime":        `{"timeSeries":{"metricName":"m","startDateTime":"yesterday"}}`, "Unknown": `{"timeSeries":{"metricName":"m","startDateTime":"2016-12-31T23:58:46Z","x":1}}`,
+		"NotObject": `{"timeSeries":[]}`, "Malformed": `{"timeSeries":{`,
+	} {
+		if _, err := ParseTimeSeriesRequest([]byte(body)); ErrorKind(err) != KindInvalid {
+			t.Errorf("getHealthMetricTimeSeries %s: err = %v", name, err)
+		}
+	}
+}
+
+func TestAppendActionResults(t *testing.T) {
+	t.Parallel()
+	o := ValueOptions{ServiceRoot: "https://g.test/beta"}
+	got := string(AppendKeyLongValuePairs(nil, []string{"a"}, []int64{1 << 60}, o))
+	want := `{"@odata.context":"https://g.test/beta/$metadata#Collection(microsoft.graph.keyLongValuePair)","value":[{"name":"a","value":1152921504606846976}]}`
+	if got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+	o.IEEE754Compatible = true
+	if got := string(AppendKeyLongValuePairs(nil, []string{"a"}, []int64{5}, o)); !strings.Contains(got, `"value":"5"`) {
+		t.Errorf("IEEE754Compatible: %s", got)
+	}
+	d, _ := ParseDateTimeOffset("2016-12-31T23:59:57.0735821-08:00")
+	got = string(AppendHealthMetricValues(nil, []MetricSample{{DateTime: d, SuccessCount: 12, FailureCount: 12}}, ValueOptions{ServiceRoot: "https://g.test/beta"}))
+	want = `{"@odata.context":"https://g.test/beta/$metadata#Collection(microsoft.graph.certificateConnectorHealthMetricValue)","value":[{"dateTime":"2016-12-31T23:59:57.0735821-08:00","successCount":12,"failureCount":12}]}`
+	if got != want {
+		t.Errorf("got %s\nwant %s", got, want)
 	}
 }

@@ -288,11 +288,11 @@ func importFile(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer db.close(context.WithoutCancel(ctx))
-	n, err := db.store.Import(ctx, tid, set.Connectors)
+	n, err := db.store.Import(ctx, tid, set.Connectors, set.Samples...)
 	if err != nil {
 		return fmt.Errorf("import: %w (nothing was imported)", err)
 	}
-	_, err = fmt.Fprintf(stdout, "imported %d certificateConnectorDetails into tenant %s\n", n, tid)
+	_, err = fmt.Fprintf(stdout, "imported %d certificateConnectorDetails and %d health-metric samples into tenant %s\n", n, len(set.Samples), tid)
 	return err
 }
 

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/graphd/graphd/odata"
+	"github.com/jackc/pgx/v5"
+)
+
+// knownUpdate is the statement store.Update sends for a PATCH of all five properties without If-Match
+// (store/connectors.go, updateText). The bench prefers the text PostgreSQL saw from graphd itself
+// (capturedUpdate) and falls back to this one, saying so.
+const knownUpdate = "UPDATE certificate_connector_details SET connector_name = $3, machine_name = $4, " +
+	"enrollment_ticks = $5, enrollment_offset = $6, last_checkin_ticks = $7, last_checkin_offset = $8, " +
+	"connector_version = $9, version = version + 1 WHERE tenant_id = $1 AND id = $2 RETURNING id, connector_name, " +
+	"machine_name, enrollment_ticks, enrollment_offset, last_checkin_ticks, last_checkin_offset, connector_version, version"
+
+// capturedUpdate returns the last UPDATE a graphd session ran, as pg_stat_activity shows it; after the PATCH
+// levels every one of graphd's pooled sessions shows the PATCH statement.
+func capturedUpdate(ctx context.Context, db *pgx.Conn) (string, error) {
+	var q string
+	err := db.QueryRow(ctx, `SELECT query FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name NOT IN ('pgbench', $1)
+		AND query LIKE 'UPDATE certificate_connector_details %' LIMIT 1`, benchAppName).Scan(&q)
+	return strings.TrimSpace(q), err
+}
+
+// pgbenchColumns maps each column to the pgbench expression of its value: the statement's parameters as pgbench variables: the same values the PATCH body carries,
+// in the representation store.Update binds. The id is computed from the random row number.
+var pgbenchColumns = map[string]string{
+	"tenant_id":           ":tenant",
+	"id":                  "CAST('" + idPrefix + "' || lpad(CAST(:n AS text), 12, '0') AS uuid)",
+	"connector_name":      ":name",
+	"machine_name":        ":machine",
+	"enrollment_ticks":    ":enrollment_ticks",
+	"enrollment_offset":   ":enrollment_offset",
+	"last_checkin_ticks":  ":last_checkin_ticks",
+	"last_checkin_offset": ":last_checkin_offset",
+	"connector_version":   ":connector_version",
+}
+
+var (
+	bindingRE     = regexp.MustCompile(`(\w+) = \$(\d+)`)
+	placeholderRE = regexp.MustCompile(`\$(\d+)`)
+)
+
+// pgbenchScript turns graphd's UPDATE into a pgbench script: each $n becomes the pgbench variable of the
+// column it is compared with or assigned to. A parameter bound otherwise (If-Match's version = ANY($n)) is
+// an error: the bench sends no If-Match.
+func pgbenchScript(stmt string, rows int) (string, error) {
+	params := map[string]string{}
+	for _, m := range bindingRE.FindAllStringSubmatch(stmt, -1) {
+		expr, ok := pgbenchColumns[m[1]]
+		if !ok {
+			return "", fmt.Errorf("no pgbench value for column %s", m[1])
+		}
+		params[m[2]] = expr
+	}
+	var missing []string
+	script := placeholderRE.ReplaceAllStringFunc(stmt, func(p string) string {
+		expr, ok := params[p[1:]]
+		if !ok {
+			missing = append(missing, p)
+		}
+		return expr
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("parameters %v of the statement are bound to no known column", missing)
+	}
+	return fmt.Sprintf("\\set n random(1, %d)\n\\set name random(1000000, 9999999)\n%s;\n", rows, script), nil
+}
+
+// pgbenchDefines are the constant variables (-D), the seed PATCH's values as graphd binds them.
+func pgbenchDefines() ([]string, error) {
+	enrollment, ok1 := odata.ParseDateTimeOffset(seedEnrollment)
+	lastCheckin, ok2 := odata.ParseDateTimeOffset(seedLastCheckin)
+	if !ok1 || !ok2 {
+		return nil, errors.New("seed timestamps do not parse")
+	}
+	return []string{
+		"tenant=" + odata.DevTenantID,
+		"machine=" + seedMachineName,
+		"enrollment_ticks=" + strconv.FormatInt(enrollment.Ticks, 10),
+		"enrollment_offset=" + strconv.Itoa(int(enrollment.Offset)),
+		"last_checkin_ticks=" + strconv.FormatInt(lastCheckin.Ticks, 10),
+		"last_checkin_offset=" + strconv.Itoa(int(lastCheckin.Offset)),
+		"connector_version=" + seedConnectorVersion,
+	}, nil
+}
+
+// findPgbench returns the pgbench of the cluster's PostgreSQL version if there is one, else the newest.
+func findPgbench(pgdata string) (string, error) {
+	if v, err := os.ReadFile(filepath.Join(pgdata, "PG_VERSION")); err == nil {
+		p := filepath.Join("/usr/lib/postgresql", strings.TrimSpace(string(v)), "bin", "pgbench")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench")
+	slices.SortFunc(found, func(a, b string) int { return versionOf(b) - versionOf(a) })
+	if len(found) > 0 {
+		return found[0], nil
+	}
+	if p, err := exec.LookPath("pgbench"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("pgbench not found (Debian: apt-get install postgresql-contrib, or postgresql on 15+)")
+}
+
+func versionOf(path string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
+	return v
+}
+
+// pgbenchRun is one pgbench invocation's result.
+type pgbenchRun struct {
+	clients  int
+	tps      float64
+	meanLat  time.Duration
+	txs      int
+	failed   int
+	cpu      time.Duration // pgbench's own CPU
+	wall     time.Duration
+	duration time.Duration
+}
+
+// errNoTransactions is pgbench completing no transaction in its time (it then prints no tps).
+var errNoTransactions = errors.New("pgbench completed no transaction")
+
+var (
+	tpsRE    = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+	latRE    = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
+	txsRE    = regexp.MustCompile(`number of transactions actually processed: (\d+)`)
+	failedRE = regexp.MustCompile(`number of failed transactions: (\d+)`)
+)
+
+// runPgbench runs the script with clients connections for d over the cluster's unix socket, in prepared mode
+// (pgx prepares its statements too) and without pgbench's own VACUUM of its tables.
+func runPgbench(ctx context.Context, bin, script string, defines []string, c cluster, clients int, d time.Duration) (pgbenchRun, error) {
+	r := pgbenchRun{clients: clients, duration: d}
+	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(clients, 2)),
+		"-T", strconv.Itoa(int(d.Seconds())), "-f", script, "-h", c.sockDir, "-p", c.port, "-U", "graphd"}
+	for _, d := range defines {
+		args = append(args, "-D", d)
+	}
+	args = append(args, "graphd")
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = withoutVars(os.Environ(), "PG")
+	began := time.Now()
+	out, err := cmd.CombinedOutput()
+	r.wall = time.Since(began)
+	if err != nil {
+		return r, fmt.Errorf("pgbench: %w\n%s", err, out)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	text := string(out)
+	m := tpsRE.FindStringSubmatch(text)
+	if m == nil {
+		return r, fmt.Errorf("%w:\n%s", errNoTransactions, text)
+	}
+	r.tps, _ = strconv.ParseFloat(m[1], 64)
+	if m := latRE.FindStringSubmatch(text); m != nil {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		r.meanLat = time.Duration(v * float64(time.Millisecond))
+	}
+	if m := txsRE.FindStringSubmatch(text); m != nil {
+		r.txs, _ = strconv.Atoi(m[1])
+	}
+	if m := failedRE.FindStringSubmatch(text); m != nil {
+		r.failed, _ = strconv.Atoi(m[1])
+	}
+	return r, nil
+}

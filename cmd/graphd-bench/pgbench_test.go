@@ -1,0 +1,58 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPgbenchScript(t *testing.T) {
+	t.Parallel()
+	t.Run("OK", func(t *testing.T) {
+		t.Parallel()
+		script, err := pgbenchScript(knownUpdate, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			`\set n random(1, 10000)`,
+			"SET connector_name = :name, machine_name = :machine, enrollment_ticks = :enrollment_ticks,",
+			"WHERE tenant_id = :tenant AND id = CAST('00000000-0000-4000-8000-' || lpad(CAST(:n AS text), 12, '0') AS uuid) RETURNING id,",
+		} {
+			if !strings.Contains(script, want) {
+				t.Errorf("script lacks %q:\n%s", want, script)
+			}
+		}
+		if strings.Contains(script, "$") {
+			t.Errorf("script keeps a $n placeholder:\n%s", script)
+		}
+	})
+	t.Run("ErrIfMatch", func(t *testing.T) {
+		t.Parallel()
+		stmt := strings.Replace(knownUpdate, " RETURNING", " AND version = ANY($10) RETURNING", 1)
+		if _, err := pgbenchScript(stmt, 10); err == nil {
+			t.Error("a statement with an If-Match parameter gave a script")
+		}
+	})
+	t.Run("ErrUnknownColumn", func(t *testing.T) {
+		t.Parallel()
+		if _, err := pgbenchScript("UPDATE certificate_connector_details SET color = $3 WHERE tenant_id = $1 AND id = $2", 10); err == nil {
+			t.Error("a statement with an unknown column gave a script")
+		}
+	})
+}
+
+func TestFixtureRowIsValid(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, 2, 3, 4, 9_999, 10_000, 999_999, 1_000_000} {
+		r := newFixtureRow(n)
+		if !r.enrollment.Valid() || !r.lastCheckin.Valid() {
+			t.Errorf("row %d: invalid timestamps %s, %s", n, r.EnrollmentDateTime, r.LastCheckinDateTime)
+		}
+		if r.enrollment.Ticks < spreadStart.Ticks || r.enrollment.Ticks >= spreadEnd.Ticks {
+			t.Errorf("row %d: enrollment %s outside 2015-2024", n, r.EnrollmentDateTime)
+		}
+		if _, err := parseUUID(r.ID); err != nil {
+			t.Errorf("row %d: %v", n, err)
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+func (b *bench) table() *tabwriter.Writer {
+	return tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+}
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond)) }
+
+func (b *bench) printHeader(ctx context.Context) {
+	settings := map[string]string{}
+	for _, name := range []string{"fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "max_wal_size"} {
+		var v string
+		if b.db.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v) == nil {
+			settings[name] = v
+		}
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(b.out, "graphd-bench %s\n", b.began.Format(time.RFC3339))
+	fmt.Fprintf(b.out, "machine: %d CPUs (shared by graphd, PostgreSQL and the load generator), load average %s at start\n",
+		runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "))
+	fmt.Fprintf(b.out, "graphd: %s (GRAPHD_LOG_LEVEL=warn, GRAPHD_AUTH=none), embedded PostgreSQL %s: fsync=%s synchronous_commit=%s full_page_writes=%s shared_buffers=%s max_wal_size=%s\n",
+		b.opt.graphd, b.pgVer, settings["fsync"], settings["synchronous_commit"], settings["full_page_writes"], settings["shared_buffers"], settings["max_wal_size"])
+}
+
+func (b *bench) printPatch(title string, ps []patchPhase) {
+	fmt.Fprintf(b.out, "\n%s over %d rows: %v warm-up, %v measured per level (load: %s)\n", title, b.opt.rows, b.opt.warmup, b.opt.window, "raw HTTP/1.1, one request in flight per connection")
+	tw := b.table()
+	fmt.Fprintln(tw, "conns\treq/s\tp50 ms\tp99 ms\tmax ms\terrors\tRSS MiB\tHWM MiB\t")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t\n", p.conns, p.res.rps(), ms(p.lat.p50), ms(p.lat.p99), ms(p.lat.max), p.res.errors, mib(p.rss), mib(p.hwm))
+	}
+	tw.Flush()
+}
+
+func (b *bench) printPgbench(title string, ps []pgbenchPhase) {
+	fmt.Fprintf(b.out, "\n%s over %d rows, while graphd idles\n", title, b.opt.rows)
+	fmt.Fprintf(b.out, "statement: %s\n", b.stmtNote)
+	tw := b.table()
+	fmt.Fprintln(tw, "clients\ttx/s\tmean ms\ttransactions\tfailed\t\t")
+	for _, p := range ps {
+		note := ""
+		if p.run.clients == b.graphdSessions {
+			note = fmt.Sprintf("graphd's sessions at %d connections", ratioConns)
+		}
+		fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%d\t%d\t%s\t\n", p.run.clients, p.run.tps, ms(p.run.meanLat), p.run.txs, p.run.failed, note)
+	}
+	tw.Flush()
+}
+
+// phaseRow is one measured phase in the cost tables.
+type phaseRow struct {
+	label string
+	cost  cost
+	act   *activity
+}
+
+func (b *bench) phaseRows() []phaseRow {
+	var rows []phaseRow
+	for _, p := range b.patch {
+		rows = append(rows, phaseRow{fmt.Sprintf("PATCH %d conns", p.conns), p.cost, p.act})
+	}
+	for _, p := range b.pgbench {
+		rows = append(rows, phaseRow{fmt.Sprintf("pgbench %d clients", p.run.clients), p.cost, p.act})
+	}
+	if p := b.scalePatch; p != nil {
+		rows = append(rows, phaseRow{fmt.Sprintf("PATCH %d conns, %d rows", p.conns, p.rows), p.cost, p.act})
+	}
+	if p := b.scalePgbench; p != nil {
+		rows = append(rows, phaseRow{fmt.Sprintf("pgbench %d clients, %d rows", p.run.clients, p.rows), p.cost, p.act})
+	}
+	return rows
+}
+
+// printCosts shows where each phase's CPU went and what its database sessions were doing.
+func (b *bench) printCosts() {
+	rows := b.phaseRows()
+	fmt.Fprintf(b.out, "\nCPU per request (µs; client = the load generator: this process, or pgbench) and machine load (cores)\n")
+	tw := b.table()
+	fmt.Fprintln(tw, "phase\tgraphd\tpostgres\tclient\tother processes\tall\tmachine busy\tof it, others\t")
+	for _, r := range rows {
+		c := r.cost
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t\n", r.label, us(c.graphd), us(c.postgres), us(c.client), us(c.other),
+			us(c.graphd+c.postgres+c.client+c.other), c.machineCores, c.otherCores)
+	}
+	tw.Flush()
+	fmt.Fprintf(b.out, "\ndatabase sessions (pg_stat_activity every 100 ms) and WAL per transaction (pg_stat_wal)\n")
+	tw = tabwriter.NewWriter(b.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "phase\tsessions\tactive\tWAL syncs/tx\tFPI/tx\tWAL KB/tx\twaits of active sessions")
+	for _, r := range rows {
+		c := r.cost
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.3f\t%.2f\t%.2f\t%s\n", r.label, r.act.avgSessions(), r.act.avgActive(), c.walSyncsPerReq, c.fpiPerReq, c.walKBPerReq, r.act.topWaits(4))
+	}
+	tw.Flush()
+}
+
+// verdict renders whether a target holds.
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func (b *bench) ratio(conns int) (float64, bool) {
+	p, g := findPatch(b.patch, conns), findPgbenchRun(b.pgbench, conns)
+	if p == nil || g == nil || g.run.tps == 0 {
+		return 0, false
+	}
+	return p.res.rps() / g.run.tps, true
+}
+
+func (b *bench) peakHWM() int64 {
+	var hwm int64
+	for _, p := range b.patch {
+		hwm = max(hwm, p.hwm)
+	}
+	if b.scalePatch != nil {
+		hwm = max(hwm, b.scalePatch.hwm)
+	}
+	return hwm
+}
+
+func (b *bench) printComparison() {
+	b.printCosts()
+	fmt.Fprintf(b.out, "\ntargets (issue 5, item 8)\n")
+	for _, g := range b.pgbench {
+		c := g.run.clients
+		if c == b.graphdSessions && findPatch(b.patch, ratioConns) != nil {
+			p := findPatch(b.patch, ratioConns)
+			fmt.Fprintf(b.out, "  PATCH req/s at %d connections ÷ pgbench tx/s at graphd's %d sessions: %.2f\n", ratioConns, c, p.res.rps()/g.run.tps)
+		}
+		if r, ok := b.ratio(c); ok {
+			line := fmt.Sprintf("  PATCH req/s ÷ pgbench tx/s at %d connections: %.2f", c, r)
+			if c == ratioConns {
+				line += fmt.Sprintf(" (want ≥ %.2f): %s", ratioTarget, verdict(r >= ratioTarget))
+			}
+			fmt.Fprintln(b.out, line)
+		}
+	}
+	if p := findPatch(b.patch, p99Conns); p != nil {
+		fmt.Fprintf(b.out, "  p99 at %d connections: %.2f ms (want < %v): %s\n", p99Conns, ms(p.lat.p99), p99Target, verdict(p.lat.p99 < p99Target))
+	}
+	hwm := b.peakHWM()
+	fmt.Fprintf(b.out, "  graphd's peak RSS (VmHWM) over the PATCH levels: %.1f MiB (want < %d MiB): %s\n", mib(hwm), rssTarget>>10, verdict(hwm < rssTarget))
+}
+
+func (b *bench) printProfile() {
+	p := b.prof
+	fmt.Fprintf(b.out, "\nCPU profile: perf record -a -g -F 499 for 5 s of an extra PATCH run (%s)\n", b.profileNote)
+	section := func(title string, lines []string) {
+		fmt.Fprintf(b.out, "%s\n", title)
+		for _, l := range lines {
+			fmt.Fprintf(b.out, "    %s\n", l)
+		}
+	}
+	section("  all samples by command:", p.byCommand)
+	section("  graphd, self time by function (share of graphd's samples):", p.graphdSelf)
+	section("  graphd, time including callees (share of graphd's samples):", p.graphdIncl)
+	section("  postgres, self time by function (share of postgres's samples):", p.postgresSelf)
+}
+
+func (b *bench) printScale() {
+	s := b.scalePatch
+	fmt.Fprintf(b.out, "\nscale: %d rows (COPY of %d more rows took %.0f s), PATCH at %d connections\n", s.rows, s.rows-b.opt.rows, b.growTime.Seconds(), s.conns)
+	tw := b.table()
+	fmt.Fprintln(tw, "rows\treq/s\tp50 ms\tp99 ms\terrors\tpgbench tx/s\tPATCH÷pgbench\tRSS MiB\t")
+	line := func(p *patchPhase, g *pgbenchPhase) {
+		tps, ratio := "-", "-"
+		if g != nil && g.run.tps > 0 {
+			tps, ratio = fmt.Sprintf("%.0f", g.run.tps), fmt.Sprintf("%.2f", p.res.rps()/g.run.tps)
+		}
+		fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%.2f\t%d\t%s\t%s\t%.1f\t\n", p.rows, p.res.rps(), ms(p.lat.p50), ms(p.lat.p99), p.res.errors, tps, ratio, mib(p.rss))
+	}
+	if base := findPatch(b.patch, s.conns); base != nil {
+		line(base, findPgbenchRun(b.pgbench, s.conns))
+	}
+	line(s, b.scalePgbench)
+	tw.Flush()
+	if r, ok := b.flat(); ok {
+		fmt.Fprintf(b.out, "PATCH req/s at %d rows ÷ at %d rows: %.2f (flat, want ≥ %.2f): %s\n", s.rows, b.opt.rows, r, flatTarget, verdict(r >= flatTarget))
+	}
+}
+
+func (b *bench) flat() (float64, bool) {
+	if b.scalePatch == nil {
+		return 0, false
+	}
+	base := findPatch(b.patch, b.scalePatch.conns)
+	if base == nil || base.res.rps() == 0 {
+		return 0, false
+	}
+	return b.scalePatch.res.rps() / base.res.rps(), true
+}
+
+func (b *bench) printCollection() {
+	fmt.Fprintf(b.out, "\ncollection queries over %d rows: median of %d after one warm-up request\n", b.collectionRows, b.opt.repeat)
+	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "case\tmedian ms\trows\tquery")
+	for _, q := range b.queries {
+		if q.note != "" {
+			fmt.Fprintf(tw, "%s\t-\t-\t%s: %s\n", q.name, q.query, q.note)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%s\n", q.name, ms(q.median), q.rows, q.query)
+	}
+	tw.Flush()
+	if r := b.paging; r != nil {
+		fmt.Fprintf(b.out, "c: Prefer: odata.maxpagesize=100, following @odata.nextLink: page 1 %.2f ms, page %d %.2f ms (walking there took %.1f s)\n",
+			ms(r.first), r.pages, ms(r.target), r.walk.Seconds())
+	} else if b.collectionNote != "" {
+		fmt.Fprintf(b.out, "c: %s\n", b.collectionNote)
+	}
+}
+
+// printSummary prints the figures once more as key=value lines, the form docs/performance.md quotes.
+func (b *bench) printSummary() {
+	w := b.out
+	fmt.Fprintf(w, "\nsummary (%s, %s)\n", b.began.Format("2006-01-02 15:04 MST"), time.Since(b.began).Round(time.Second))
+	for _, p := range b.patch {
+		fmt.Fprintf(w, "patch rows=%d conns=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d rss_mib=%.1f hwm_mib=%.1f\n",
+			p.rows, p.conns, p.res.rps(), ms(p.lat.p50), ms(p.lat.p99), p.res.errors, mib(p.rss), mib(p.hwm))
+	}
+	for _, p := range b.pgbench {
+		fmt.Fprintf(w, "pgbench rows=%d clients=%d tps=%.0f mean_ms=%.2f failed=%d\n", p.rows, p.run.clients, p.run.tps, ms(p.run.meanLat), p.run.failed)
+	}
+	if r, ok := b.ratio(ratioConns); ok {
+		fmt.Fprintf(w, "target ratio_at_%d=%.2f want>=%.2f %s\n", ratioConns, r, ratioTarget, verdict(r >= ratioTarget))
+	}
+	if p, g := findPatch(b.patch, ratioConns), findPgbenchRun(b.pgbench, b.graphdSessions); p != nil && g != nil && g.run.tps > 0 {
+		fmt.Fprintf(w, "info ratio_at_%d_vs_pgbench_at_graphd_sessions_%d=%.2f\n", ratioConns, b.graphdSessions, p.res.rps()/g.run.tps)
+	}
+	if p := findPatch(b.patch, p99Conns); p != nil {
+		fmt.Fprintf(w, "target p99_at_%d_ms=%.2f want<%d %s\n", p99Conns, ms(p.lat.p99), p99Target.Milliseconds(), verdict(p.lat.p99 < p99Target))
+	}
+	fmt.Fprintf(w, "target rss_peak_mib=%.1f want<%d %s\n", mib(b.peakHWM()), rssTarget>>10, verdict(b.peakHWM() < rssTarget))
+	if s := b.scalePatch; s != nil {
+		fmt.Fprintf(w, "scale rows=%d conns=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d", s.rows, s.conns, s.res.rps(), ms(s.lat.p50), ms(s.lat.p99), s.res.errors)
+		if g := b.scalePgbench; g != nil && g.run.tps > 0 {
+			fmt.Fprintf(w, " pgbench_tps=%.0f ratio=%.2f", g.run.tps, s.res.rps()/g.run.tps)
+		}
+		fmt.Fprintln(w)
+		if r, ok := b.flat(); ok {
+			fmt.Fprintf(w, "target flat_%d_vs_%d=%.2f want>=%.2f %s\n", s.rows, b.opt.rows, r, flatTarget, verdict(r >= flatTarget))
+		}
+	}
+	switch {
+	case b.queries != nil:
+		for _, q := range b.queries {
+			fmt.Fprintf(w, "query rows=%d case=%s median_ms=%.2f returned=%d\n", b.collectionRows, q.name, ms(q.median), q.rows)
+		}
+		if r := b.paging; r != nil {
+			fmt.Fprintf(w, "query rows=%d case=c page1_ms=%.2f page%d_ms=%.2f walk_s=%.1f\n", b.collectionRows, ms(r.first), r.pages, ms(r.target), r.walk.Seconds())
+		}
+	default:
+		fmt.Fprintf(w, "query collection queries: %s\n", b.collectionNote)
+	}
+	fmt.Fprintf(w, "graphd rss_mib=%.1f hwm_mib=%.1f at the end\n", mib(b.finalRSS), mib(b.finalHWM))
+	if b.profileNote != "" && b.prof == nil {
+		fmt.Fprintf(w, "profile %s\n", b.profileNote)
+	}
+}
