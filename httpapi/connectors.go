@@ -35,6 +35,10 @@ func applyReturnPreference(w http.ResponseWriter, r *http.Request, c *odata.Conn
 func (s *server) handleGetConnector() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := negotiate(r)
+		var q odata.Query
+		if err == nil {
+			q, err = odata.ParseQuery(r.URL.RawQuery, true)
+		}
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -54,7 +58,7 @@ func (s *server) handleGetConnector() http.Handler {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		s.writeEntity(w, r, http.StatusOK, &c, f)
+		s.writeSelected(w, r, http.StatusOK, &c, f, q.Select)
 	})
 }
 

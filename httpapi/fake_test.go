@@ -19,9 +19,11 @@ import (
 // with odata.ErrPreconditionFailed only for rows that exist, and a string PostgreSQL text cannot hold is an
 // internal error, as the driver's would be. It can also be made unavailable, slow or panicking.
 type fakeStore struct {
-	mu    sync.Mutex
-	rows  map[string]map[string]odata.Connector // tenant → id → row
-	newID func() string
+	mu   sync.Mutex
+	rows map[string]map[string]odata.Connector // tenant → id → row
+	// samples are the health-metric samples, by tenant.
+	samples map[string][]odata.MetricSample
+	newID   func() string
 	// fail, when set, is returned by every call: odata.ErrUnavailable wrapped as the store wraps it, say.
 	fail error
 	// panicWith, when non-nil, is panicked with by every call.

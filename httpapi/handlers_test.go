@@ -283,7 +283,7 @@ func apiCases(tb testing.TB) []apiCase {
 		{name: "GetUnknownIDClientRequestID", method: "GET", path: collection + "/" + missingID, header: hdr("client-request-id", "my-404-request"), status: 404, code: notFound},
 		{name: "GetNonGUIDKey", method: "GET", path: collection + "/104d7361", status: 404, code: notFound},
 		{name: "GetNonGUIDParenKey", method: "GET", path: collection + "('x')", status: 404, code: notFound},
-		{name: "GetCountSegment", method: "GET", path: collection + "/$count", status: 404, code: notFound},
+		{name: "GetCountSegment", method: "GET", path: collection + "/$count", status: 200},
 		{name: "HeadUnknownID", method: "HEAD", path: collection + "/" + missingID, status: 404, code: notFound},
 		{name: "DeleteUnknownID", method: "DELETE", path: collection + "/" + missingID, status: 404, code: notFound},
 		{name: "DeleteNonGUIDKey", method: "DELETE", path: collection + "/not-a-guid", status: 404, code: notFound},
@@ -299,8 +299,8 @@ func apiCases(tb testing.TB) []apiCase {
 		{name: "PostItem", method: "POST", path: seedItem, header: jsonHdr(), body: seed, status: 405, code: "MethodNotAllowed"},
 		{name: "OptionsItem", method: "OPTIONS", path: seedItem, status: 405, code: "MethodNotAllowed"},
 		{name: "LowerCaseMethod", method: "patch", path: seedItem, header: jsonHdr(), body: seed, status: 405, code: "MethodNotAllowed"},
-		{name: "GetCollection", method: "GET", path: collection, status: 405, code: "MethodNotAllowed"},
-		{name: "GetCollectionTrailingSlash", method: "GET", path: collection + "/", status: 405, code: "MethodNotAllowed"},
+		{name: "GetCollection", method: "GET", path: collection, status: 200},
+		{name: "GetCollectionTrailingSlash", method: "GET", path: collection + "/", status: 200},
 		{name: "PatchCollection", method: "PATCH", path: collection, header: jsonHdr(), body: seed, status: 405, code: "MethodNotAllowed"},
 		{name: "DeleteCollection", method: "DELETE", path: collection, status: 405, code: "MethodNotAllowed"},
 		{name: "UnknownSegmentBeta", method: "GET", path: "/beta/foo", status: 400, code: badRequest},
@@ -309,7 +309,9 @@ func apiCases(tb testing.TB) []apiCase {
 		{name: "UnknownSegmentV1", method: "PATCH", path: "/v1.0/deviceManagement/certificateConnectorDetails/" + seedID, header: jsonHdr(), body: seed, status: 400, code: badRequest},
 		{name: "UnknownSegmentDeviceManagement", method: "GET", path: "/beta/deviceManagement/certificateConnectors", status: 400, code: badRequest},
 		{name: "UnknownSegmentClientRequestID", method: "GET", path: "/beta/foo", header: hdr("client-request-id", "my-400-request"), status: 400, code: badRequest},
-		{name: "UnknownSegmentServiceRoot", method: "GET", path: "/beta", status: 400, code: badRequest},
+		{name: "UnknownSegmentServiceRoot", method: "GET", path: "/beta", status: 200},
+		{name: "ServiceRootSlash", method: "GET", path: "/beta/", status: 200},
+		{name: "Metadata", method: "GET", path: "/beta/$metadata", status: 200},
 		{name: "UnknownSegmentRoot", method: "GET", path: "/", status: 400, code: badRequest},
 		{name: "DoubleSlash", method: "PATCH", path: "/beta/deviceManagement//certificateConnectorDetails/" + seedID, header: jsonHdr(), body: seed, status: 400, code: badRequest},
 		{name: "DoubleSlashBeforeKey", method: "GET", path: collection + "//" + seedID, status: 400, code: badRequest},
@@ -421,7 +423,8 @@ func checkResult(t *testing.T, r result) {
 		}
 	case res.StatusCode >= 400 && !strings.HasPrefix(tc.path, "/readyz"):
 		checkEnvelope(t, res, r.body, tc.code)
-	case res.StatusCode == http.StatusOK && strings.HasPrefix(tc.path, "/beta/"), res.StatusCode == http.StatusCreated:
+	case res.StatusCode == http.StatusOK && strings.HasPrefix(tc.path, collection+"/") && len(tc.path) > len(collection)+1 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json"),
+		res.StatusCode == http.StatusOK && strings.HasPrefix(tc.path, collection+"('"), res.StatusCode == http.StatusCreated:
 		ms := members(t, r.body)
 		seen := map[string]bool{}
 		for _, m := range ms {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/graphd/graphd/odata"
 )
 
 type ctxKey int
@@ -119,28 +118,6 @@ func (s *server) recordRoute(next http.Handler) http.Handler {
 			}
 		}
 		next.ServeHTTP(w, r)
-	})
-}
-
-// Caller is who a request acts for: the tenant whose rows it may touch and the permissions it holds.
-type Caller struct {
-	TenantID    string
-	Permissions []string
-}
-
-// callerFrom returns the request's caller.
-func callerFrom(ctx context.Context) Caller {
-	c, _ := ctx.Value(callerKey).(Caller)
-	return c
-}
-
-// withCaller puts the caller into the request context. Until token validation exists every request acts in the
-// fixed development tenant with full permissions; authentication replaces this one middleware.
-func (s *server) withCaller(next http.Handler) http.Handler {
-	dev := Caller{TenantID: odata.DevTenantID, Permissions: []string{"DeviceManagementConfiguration.ReadWrite.All"}}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requestInfoFrom(r.Context()).tenant = dev.TenantID
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey, dev)))
 	})
 }
 

@@ -115,9 +115,14 @@ func appendErrorEnvelope(b []byte, code, msg, date, requestID, clientRequestID s
 
 // writeEntity writes one entity with its ETag.
 func (s *server) writeEntity(w http.ResponseWriter, r *http.Request, status int, c *odata.Connector, f format) {
+	s.writeSelected(w, r, status, c, f, 0)
+}
+
+// writeSelected writes one entity limited to a $select set (0: every property).
+func (s *server) writeSelected(w http.ResponseWriter, r *http.Request, status int, c *odata.Connector, f format, sel uint16) {
 	b := getBuffer()
 	defer putBuffer(b)
-	*b = odata.AppendConnector((*b)[:0], c, odata.EntityOptions{ServiceRoot: s.serviceRoot(r), Metadata: f.meta, Context: true})
+	*b = odata.AppendConnector((*b)[:0], c, odata.EntityOptions{ServiceRoot: s.serviceRoot(r), Metadata: f.meta, Context: true, Select: sel})
 	h := w.Header()
 	h.Set("Content-Type", f.contentType())
 	h.Set("Content-Length", strconv.Itoa(len(*b)))

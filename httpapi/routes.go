@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+	"github.com/graphd/graphd/httpapi/auth"
+	"github.com/graphd/graphd/odata"
 )
 
 const (
@@ -22,18 +24,37 @@ func (s *server) routes() http.Handler {
 
 	r.Handle("/healthz", s.methods(map[string]http.Handler{http.MethodGet: s.handleHealthz()}))
 	r.Handle("/readyz", s.methods(map[string]http.Handler{http.MethodGet: s.handleReadyz()}))
+	if len(s.cfg.JWKS) > 0 {
+		r.Handle("/.well-known/jwks.json", s.methods(map[string]http.Handler{http.MethodGet: s.handleJWKS()}))
+	}
 
+	// As on Graph, the model and the service document need no token.
+	r.Handle(serviceRootPath, s.methods(map[string]http.Handler{http.MethodGet: s.handleServiceDocument()}))
+	r.Handle(serviceRootPath+"/$metadata", s.methods(map[string]http.Handler{http.MethodGet: s.handleMetadata()}))
+
+	read := func(h http.Handler) http.Handler { return s.authorized(auth.AccessRead, h) }
+	write := func(h http.Handler) http.Handler { return s.authorized(auth.AccessWrite, h) }
 	r.Handle(collectionPath, s.methods(map[string]http.Handler{
-		http.MethodPost: s.handleCreateConnector(),
+		http.MethodGet:  read(s.handleListConnectors()),
+		http.MethodPost: write(s.handleCreateConnector()),
 	}))
+	r.Handle(collectionPath+"/$count", s.methods(map[string]http.Handler{http.MethodGet: read(s.handleCountConnectors())}))
 	item := s.methods(map[string]http.Handler{
-		http.MethodGet:    s.handleGetConnector(),
-		http.MethodPatch:  s.handleUpdateConnector(),
-		http.MethodDelete: s.handleDeleteConnector(),
+		http.MethodGet:    read(s.handleGetConnector()),
+		http.MethodPatch:  write(s.handleUpdateConnector()),
+		http.MethodDelete: write(s.handleDeleteConnector()),
 	})
-	r.Handle(collectionPath+"/{id}", item)
-	// The key may be empty here, so that "('')" is a key that is not a GUID (404) rather than an unknown segment.
-	r.Handle(collectionPath+"('{id:[^/]*}')", item)
+	healthMetrics := s.methods(map[string]http.Handler{http.MethodPost: read(s.handleGetHealthMetrics())})
+	timeSeries := s.methods(map[string]http.Handler{http.MethodPost: read(s.handleGetHealthMetricTimeSeries())})
+	// Both key forms; the key may be empty in parentheses, so that "('')" is a key that is not a GUID (404)
+	// rather than an unknown segment. Actions are bound with and without the namespace.
+	for _, key := range []string{"/{id}", "('{id:[^/]*}')"} {
+		r.Handle(collectionPath+key, item)
+		for _, ns := range []string{"", odata.Namespace + "."} {
+			r.Handle(collectionPath+key+"/"+ns+"getHealthMetrics", healthMetrics)
+			r.Handle(collectionPath+key+"/"+ns+"getHealthMetricTimeSeries", timeSeries)
+		}
+	}
 
 	r.Use(s.recordRoute)
 	return trimTrailingSlash(r)

@@ -5,12 +5,14 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/graphd/graphd/httpapi/auth"
 	"github.com/graphd/graphd/odata"
 	"github.com/graphd/graphd/store"
 )
@@ -21,7 +23,15 @@ type ConnectorStore interface {
 	Create(ctx context.Context, tenant string, p *odata.Patch) (odata.Connector, error)
 	Update(ctx context.Context, tenant, id string, p *odata.Patch, cond store.Precondition) (odata.Connector, error)
 	Delete(ctx context.Context, tenant, id string, cond store.Precondition) error
+	List(ctx context.Context, tenant string, req store.ListRequest) (store.ListResult, error)
+	HealthMetrics(ctx context.Context, tenant, id string, names []string) ([]int64, error)
+	HealthMetricTimeSeries(ctx context.Context, tenant, id, metric string, start, end odata.DateTimeOffset) ([]odata.MetricSample, error)
 	Ping(ctx context.Context) error
+}
+
+// Authenticator validates bearer tokens.
+type Authenticator interface {
+	Verify(ctx context.Context, token string) (auth.Principal, error)
 }
 
 // Config holds the server's settings.
@@ -36,10 +46,24 @@ type Config struct {
 	Now func() time.Time
 	// NewRequestID makes request ids; tests pin it.
 	NewRequestID func() string
+	// Auth validates tokens. Nil turns authentication off (GRAPHD_AUTH=none): every request then acts in
+	// odata.DevTenantID with every permission.
+	Auth Authenticator
+	// JWKS, when set, is published at /.well-known/jwks.json (graphd as its own token issuer).
+	JWKS []byte
+	// SkipTokenKey signs $skiptoken values; replicas must share it. Empty: a random key for this process.
+	SkipTokenKey []byte
+	// PageSize is the default page of a collection (1000, as Intune); MaxPageSize bounds
+	// Prefer: odata.maxpagesize (default PageSize).
+	PageSize    int
+	MaxPageSize int
 }
 
-// DefaultMaxBodyBytes is the default bound on a request body.
-const DefaultMaxBodyBytes = 4 << 20
+// Defaults of Config.
+const (
+	DefaultMaxBodyBytes = 4 << 20
+	DefaultPageSize     = 1000
+)
 
 // server carries the dependencies the handlers share.
 type server struct {
@@ -62,10 +86,20 @@ func NewServer(cfg Config, st ConnectorStore) http.Handler {
 	if cfg.NewRequestID == nil {
 		cfg.NewRequestID = newRequestID
 	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.MaxPageSize < cfg.PageSize {
+		cfg.MaxPageSize = cfg.PageSize
+	}
+	if len(cfg.SkipTokenKey) == 0 {
+		cfg.SkipTokenKey = make([]byte, 32)
+		_, _ = rand.Read(cfg.SkipTokenKey)
+	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	s := &server{cfg: cfg, store: st, log: cfg.Logger}
 	// Recovery sits inside the access log, so a request that panicked is logged with its 500 like any other.
-	return s.withRequestInfo(s.withAccessLog(s.withRecovery(s.withCaller(s.routes()))))
+	return s.withRequestInfo(s.withAccessLog(s.withRecovery(s.routes())))
 }
 
 // serviceRoot is the absolute service root for URLs in responses.

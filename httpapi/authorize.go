@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/graphd/graphd/httpapi/auth"
+	"github.com/graphd/graphd/odata"
+)
+
+// Caller is who a request acts for: the tenant whose rows it may touch, and the token's principal.
+type Caller struct {
+	TenantID  string
+	Principal auth.Principal
+}
+
+func callerFrom(ctx context.Context) Caller {
+	c, _ := ctx.Value(callerKey).(Caller)
+	return c
+}
+
+// devCaller is every request's caller when authentication is off.
+var devCaller = Caller{TenantID: odata.DevTenantID, Principal: auth.Principal{
+	TenantID: odata.DevTenantID, Subject: "dev", Scopes: []string{auth.PermReadWriteAll}}}
+
+// authorized runs h for callers whose token grants access. It runs after routing has chosen the handler, so an
+// unknown path (400) or verb (405) wins over a missing token (401), which wins over missing permission (403),
+// as contract §0.6 orders them.
+func (s *server) authorized(access auth.Access, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller := devCaller
+		if s.cfg.Auth != nil {
+			raw, err := auth.BearerToken(r.Header.Get("Authorization"))
+			var p auth.Principal
+			if err == nil {
+				p, err = s.cfg.Auth.Verify(r.Context(), raw)
+			}
+			if err != nil {
+				if auth.IsInvalidToken(err) {
+					s.unauthenticated(w, r, err.(*auth.InvalidTokenError), r.Header.Get("Authorization") != "")
+					return
+				}
+				// The keys could not be loaded: a server-side problem a retry may fix.
+				s.error(w, r, &unavailableAuth{cause: err})
+				return
+			}
+			requestInfoFrom(r.Context()).tenant = p.TenantID
+			if p.TenantID == auth.PersonalAccountsTenant {
+				s.error(w, r, errForbidden("Personal Microsoft accounts are not supported by this API."))
+				return
+			}
+			if !p.Allows(access) {
+				s.error(w, r, errForbidden("Application is not authorized to perform this operation. Application must have one of the following scopes: "+auth.Required(access)+"."))
+				return
+			}
+			caller = Caller{TenantID: p.TenantID, Principal: p}
+		}
+		requestInfoFrom(r.Context()).tenant = caller.TenantID
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey, caller)))
+	})
+}
+
+// unauthenticated answers 401 with a Bearer challenge (RFC 6750): error="invalid_token" only when a token was sent.
+func (s *server) unauthenticated(w http.ResponseWriter, r *http.Request, e *auth.InvalidTokenError, sent bool) {
+	challenge := `Bearer realm="graphd"`
+	if sent {
+		challenge += `, error="invalid_token"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	s.error(w, r, &httpError{http.StatusUnauthorized, "InvalidAuthenticationToken", e.Reason})
+}
+
+func errForbidden(msg string) error {
+	return &httpError{http.StatusForbidden, "Forbidden", msg}
+}
+
+// unavailableAuth is a failure to load verification keys; it is answered like an unreachable database.
+type unavailableAuth struct{ cause error }
+
+func (e *unavailableAuth) Error() string   { return "token keys unavailable: " + e.cause.Error() }
+func (e *unavailableAuth) Unwrap() []error { return []error{odata.ErrUnavailable, e.cause} }
