@@ -22,6 +22,8 @@ type config struct {
 	LogLevel     slog.Level
 	MaxBodyBytes int64
 	PGBinDir     string
+	PageSize     int
+	MaxPageSize  int
 	Auth         authConfig
 }
 
@@ -61,6 +63,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("GRAPHD_MAX_BODY_BYTES=%q: want a byte count of at least 1024", v))
 		}
 		c.MaxBodyBytes = n
+	}
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"GRAPHD_PAGE_SIZE", &c.PageSize}, {"GRAPHD_MAX_PAGE_SIZE", &c.MaxPageSize}} {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 100000 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a number of rows between 1 and 100000", v.name, s))
+			}
+			*v.dst = n
+		}
 	}
 	if c.DatabaseURL == "" {
 		dir, err := embedded.DefaultDataDir(getenv)

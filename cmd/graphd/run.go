@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -168,11 +170,36 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	defer db.close(context.WithoutCancel(ctx))
 
-	handler := httpapi.NewServer(httpapi.Config{
+	skipKey, err := db.store.Secret(ctx, store.SkipTokenSecret, randomKey)
+	if err != nil {
+		return fmt.Errorf("skiptoken key: %w", err)
+	}
+	apiCfg := httpapi.Config{
 		PublicURL:    cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       log,
-	}, db.store)
+		SkipTokenKey: skipKey,
+		PageSize:     cfg.PageSize,
+		MaxPageSize:  cfg.MaxPageSize,
+	}
+	if cfg.Auth.Mode == "none" {
+		log.Warn("AUTHENTICATION IS OFF (GRAPHD_AUTH=none): every request acts in the development tenant with every permission; never expose this server")
+	} else {
+		verifier, issuer, err := newVerifier(ctx, db.store, cfg.Auth, log)
+		if err != nil {
+			return err
+		}
+		apiCfg.Auth = verifier
+		if issuer != nil {
+			if apiCfg.JWKS, err = json.Marshal(issuer.JWKS()); err != nil {
+				return err
+			}
+			log.Info("graphd is its own token issuer: get a token with `graphd token`", "issuer", cfg.Auth.Issuer, "audience", cfg.Auth.Audience)
+		} else {
+			log.Info("validating tokens against a JWKS", "jwks", cfg.Auth.JWKS, "issuer", cfg.Auth.Issuer, "audience", cfg.Auth.Audience)
+		}
+	}
+	handler := httpapi.NewServer(apiCfg, db.store)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -199,6 +226,13 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// randomKey makes a 256-bit key for a new server secret.
+func randomKey() ([]byte, error) {
+	k := make([]byte, 32)
+	_, err := rand.Read(k)
+	return k, err
 }
 
 func serviceRootFor(cfg config, addr net.Addr) string {

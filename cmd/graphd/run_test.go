@@ -120,16 +120,30 @@ func writeFile(tb testing.TB, content string) string {
 	return path
 }
 
-func patchSeed(tb testing.TB, addr string) (int, string) {
+// token runs `graphd token` with getenv's configuration, as a new user would, and returns the token.
+func mintToken(tb testing.TB, getenv func(string) string, args ...string) string {
+	tb.Helper()
+	var out bytes.Buffer
+	if err := run(tb.Context(), append([]string{"token"}, args...), getenv, nil, &out, io.Discard); err != nil {
+		tb.Fatalf("graphd token: %v", err)
+	}
+	return strings.TrimSpace(out.String())
+}
+
+func patchSeed(tb testing.TB, addr, tok string) (int, string) {
 	tb.Helper()
 	req, _ := http.NewRequest(http.MethodPatch, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/"+seedID, strings.NewReader(seedBody))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
 	return do(tb, req)
 }
 
-func get(tb testing.TB, url string) (int, string) {
+func get(tb testing.TB, url, tok string) (int, string) {
 	tb.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	return do(tb, req)
 }
 
@@ -158,7 +172,10 @@ func TestServeImportPatch(t *testing.T) {
 		t.Fatalf("import said %q", out.String())
 	}
 	stop, logs := startServer(t, getenv, addr)
-	status, body := patchSeed(t, addr)
+	if status, _ := patchSeed(t, addr, "not-a-token"); status != http.StatusUnauthorized {
+		t.Fatalf("PATCH without a valid token = %d, want 401", status)
+	}
+	status, body := patchSeed(t, addr, mintToken(t, getenv))
 	want := `{"@odata.context":"https://graph.example.test/beta/$metadata#deviceManagement/certificateConnectorDetails/$entity",` + seedMembers
 	if status != http.StatusOK || body != want {
 		t.Fatalf("PATCH = %d %s\nwant 200 %s", status, body, want)
@@ -189,12 +206,13 @@ func TestImportRejectsBadFileAtomically(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
-	startServer(t, env("DATABASE_URL", getenv("DATABASE_URL"), "GRAPHD_ADDR", addr), addr)
-	status, body := get(t, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/"+seedID)
+	serveEnv := env("DATABASE_URL", getenv("DATABASE_URL"), "GRAPHD_ADDR", addr, "GRAPHD_AUTH", "none")
+	startServer(t, serveEnv, addr)
+	status, body := get(t, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/"+seedID, "")
 	if status != http.StatusOK || !strings.Contains(body, `"connectorName":"before"`) {
 		t.Fatalf("GET after a failed import = %d %s", status, body)
 	}
-	status, _ = get(t, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/22222222-0000-4000-8000-000000000000")
+	status, _ = get(t, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/22222222-0000-4000-8000-000000000000", "")
 	if status != http.StatusNotFound {
 		t.Fatalf("a row of the rejected file exists: %d", status)
 	}
@@ -309,14 +327,15 @@ func TestEmbeddedDefault(t *testing.T) {
 	if err := run(t.Context(), []string{"import", writeFile(t, fixture)}, getenv, nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("import while serving: %v", err)
 	}
-	if status, _ := get(t, "http://"+addr+"/readyz"); status != http.StatusOK {
+	if status, _ := get(t, "http://"+addr+"/readyz", ""); status != http.StatusOK {
 		t.Fatalf("import stopped the cluster serve uses: /readyz = %d", status)
 	}
 	second := run(t.Context(), []string{"serve"}, env("GRAPHD_DATA_DIR", dataDir, "GRAPHD_ADDR", freeAddr(t)), nil, io.Discard, io.Discard)
 	if !errors.Is(second, embedded.ErrInUse) {
 		t.Fatalf("second serve on the same data dir: %v, want ErrInUse", second)
 	}
-	if status, body := patchSeed(t, addr); status != http.StatusOK {
+	tok := mintToken(t, getenv)
+	if status, body := patchSeed(t, addr, tok); status != http.StatusOK {
 		t.Fatalf("PATCH = %d %s", status, body)
 	}
 	if err := stop(); err != nil {
@@ -325,7 +344,8 @@ func TestEmbeddedDefault(t *testing.T) {
 	started = time.Now()
 	startServer(t, getenv, addr)
 	t.Logf("second start ready in %v", time.Since(started).Round(time.Millisecond))
-	status, body := get(t, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/"+seedID)
+	// The signing key lives in the database: a token from before the restart still works.
+	status, body := get(t, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/"+seedID, tok)
 	if status != http.StatusOK || !strings.HasSuffix(body, seedMembers[strings.Index(seedMembers, `"id":`):]) {
 		t.Fatalf("after restart GET = %d %s", status, body)
 	}
