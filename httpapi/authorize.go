@@ -56,6 +56,12 @@ func (s *server) authorized(access auth.Access, h http.Handler) http.Handler {
 			caller = Caller{TenantID: p.TenantID, Principal: p}
 		}
 		requestInfoFrom(r.Context()).tenant = caller.TenantID
+		if s.throttle != nil {
+			if ok, wait := s.throttle.allow(caller.TenantID); !ok {
+				s.errThrottled(w, r, wait)
+				return
+			}
+		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey, caller)))
 	})
 }

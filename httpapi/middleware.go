@@ -95,6 +95,7 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		s.metrics.observe(info.route, r.Method, status, info.errorCode, time.Since(start))
 		s.log.InfoContext(r.Context(), "request",
 			"request_id", info.requestID,
 			"client_request_id", info.clientRequestID,

@@ -24,6 +24,7 @@ func (s *server) routes() http.Handler {
 
 	r.Handle("/healthz", s.methods(map[string]http.Handler{http.MethodGet: s.handleHealthz()}))
 	r.Handle("/readyz", s.methods(map[string]http.Handler{http.MethodGet: s.handleReadyz()}))
+	r.Handle("/metrics", s.methods(map[string]http.Handler{http.MethodGet: s.handleMetrics()}))
 	if len(s.cfg.JWKS) > 0 {
 		r.Handle("/.well-known/jwks.json", s.methods(map[string]http.Handler{http.MethodGet: s.handleJWKS()}))
 	}

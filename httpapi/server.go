@@ -15,6 +15,7 @@ import (
 	"github.com/graphd/graphd/httpapi/auth"
 	"github.com/graphd/graphd/odata"
 	"github.com/graphd/graphd/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ConnectorStore is what the handlers need of the store; tests substitute it.
@@ -57,6 +58,17 @@ type Config struct {
 	// Prefer: odata.maxpagesize (default PageSize).
 	PageSize    int
 	MaxPageSize int
+	// MaxHeaderBytes and MaxURLBytes bound a request's headers (431) and URL (414); RequestTimeout bounds its
+	// work, database included. Zero values take the defaults.
+	MaxHeaderBytes int
+	MaxURLBytes    int
+	RequestTimeout time.Duration
+	// RateLimit, when above zero, allows each tenant that many requests a second, with bursts of RateBurst;
+	// more get 429 with Retry-After.
+	RateLimit float64
+	RateBurst int
+	// Metrics is the Prometheus registry /metrics serves; nil makes a private one.
+	Metrics *prometheus.Registry
 }
 
 // Defaults of Config.
@@ -67,9 +79,11 @@ const (
 
 // server carries the dependencies the handlers share.
 type server struct {
-	cfg   Config
-	store ConnectorStore
-	log   *slog.Logger
+	cfg      Config
+	store    ConnectorStore
+	log      *slog.Logger
+	metrics  *metrics
+	throttle *throttle // nil: no rate limit
 }
 
 // NewServer returns the whole HTTP API as one handler.
@@ -92,14 +106,29 @@ func NewServer(cfg Config, st ConnectorStore) http.Handler {
 	if cfg.MaxPageSize < cfg.PageSize {
 		cfg.MaxPageSize = cfg.PageSize
 	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if cfg.MaxURLBytes <= 0 {
+		cfg.MaxURLBytes = DefaultMaxURLBytes
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = prometheus.NewRegistry()
+	}
 	if len(cfg.SkipTokenKey) == 0 {
 		cfg.SkipTokenKey = make([]byte, 32)
 		_, _ = rand.Read(cfg.SkipTokenKey)
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
-	s := &server{cfg: cfg, store: st, log: cfg.Logger}
+	s := &server{cfg: cfg, store: st, log: cfg.Logger, metrics: newMetrics(cfg.Metrics)}
+	if cfg.RateLimit > 0 {
+		s.throttle = newThrottle(cfg.RateLimit, cfg.RateBurst, cfg.Now)
+	}
 	// Recovery sits inside the access log, so a request that panicked is logged with its 500 like any other.
-	return s.withRequestInfo(s.withAccessLog(s.withRecovery(s.routes())))
+	return s.withRequestInfo(s.withAccessLog(s.withRecovery(s.withLimits(s.routes()))))
 }
 
 // serviceRoot is the absolute service root for URLs in responses.

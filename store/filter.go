@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/graphd/graphd/odata"
 )
@@ -11,9 +12,10 @@ import (
 // sqlBuilder turns an odata.Query into SQL text with $n placeholders and an argument list. Identifiers come only
 // from the columns whitelist and literals only become arguments, so no client text ever becomes SQL text.
 type sqlBuilder struct {
-	sb   strings.Builder
-	args []any
-	now  odata.DateTimeOffset
+	sb         strings.Builder
+	args       []any
+	now        odata.DateTimeOffset
+	subqueries int // names the derived tables of substring, which must not clash when they nest
 }
 
 func (b *sqlBuilder) arg(v any) string {
@@ -35,210 +37,400 @@ const (
 	ticksPerSecond = "10000000"
 )
 
-// filter writes e as a WHERE condition. It uses two polarities so that OData's logic holds in SQL: pos(e) is
-// true exactly where e is true, neg(e) exactly where e is false (not null). NOT swaps them and is pushed down
-// to the leaves, where comparisons (two-valued in OData) and functions (null on a null argument) each get the
-// right null handling. Positive comparisons against literals stay plain `col op $n`, so indexes apply.
+// maxChars bounds the character positions and counts passed to substr, right and left, which take int4: no
+// PostgreSQL text holds more than 1 GB, so clamping an Int64 argument to it never changes a result.
+const maxChars = 1 << 30
+
+// The translation keeps every sub-expression's SQL text to one occurrence, so the SQL grows linearly with the
+// filter however its functions and comparisons nest. Two forms are written:
+//
+//   - filter(e, negate) is a WHERE condition: with negate false it is true exactly where e is true, with negate
+//     true exactly where e is false; elsewhere it is false or null, which rejects the row either way. NOT is
+//     pushed down to the leaves, so a comparison keeps a plain `column op $n` form that indexes serve.
+//   - value(e) is e's value as a typed SQL expression, with OData's null: comparisons and in are two-valued,
+//     and/or/not are Kleene's (as SQL's are), and a function of a null is null.
+
+// filter writes e as a WHERE condition in the polarity negate.
 func (b *sqlBuilder) filter(e odata.Expr, negate bool) {
+	e, negate = unwrapNot(e, negate)
 	switch n := e.(type) {
-	case *odata.Not:
-		b.filter(n.X, !negate)
 	case *odata.Binary:
-		switch n.Op {
-		case odata.OpAnd, odata.OpOr:
-			join := " AND "
-			if (n.Op == odata.OpOr) != negate {
-				join = " OR "
-			}
-			b.w("(")
-			b.filter(n.Left, negate)
-			b.w(join)
-			b.filter(n.Right, negate)
-			b.w(")")
-		default:
-			b.comparison(n, negate)
+		if isJunction(n) {
+			b.junction(n, negate, b.filter)
+			return
 		}
+		b.compare(n, negate, false)
 	case *odata.In:
-		b.in(n, negate)
+		b.in(n, negate, false)
 	case *odata.Literal:
-		// true/false; null as a condition is neither true nor false.
+		// null as a condition is neither true nor false.
+		b.boolConst(n.LitKind == odata.KindBoolean && n.Bool != negate)
+	case *odata.Call:
 		switch {
-		case n.LitKind == odata.KindNull:
-			b.w("FALSE")
-		case n.Bool != negate:
-			b.w("TRUE")
+		case isNull(n):
+			b.boolConst(false)
+		case n.Fn == odata.FnStartsWith && b.prefixRange(n, negate):
 		default:
-			b.w("FALSE")
+			// contains, startswith and endswith: null only for a null argument, where SQL's NOT keeps null too.
+			if negate {
+				b.w("NOT ")
+			}
+			b.value(n, odata.KindBoolean)
 		}
 	default:
-		// A Boolean function: SQL's three-valued NOT matches OData's here.
-		if negate {
-			b.w("NOT ")
-		}
-		b.w("(")
-		b.value(e)
-		b.w(")")
+		panic(fmt.Sprintf("store: unknown filter node %T", e))
 	}
 }
 
-var sqlOps = map[odata.BinaryOp]string{odata.OpEq: " = ", odata.OpNe: " <> ", odata.OpGt: " > ", odata.OpGe: " >= ", odata.OpLt: " < ", odata.OpLe: " <= "}
+func unwrapNot(e odata.Expr, negate bool) (odata.Expr, bool) {
+	for {
+		n, ok := e.(*odata.Not)
+		if !ok {
+			return e, negate
+		}
+		e, negate = n.X, !negate
+	}
+}
 
-func (b *sqlBuilder) comparison(n *odata.Binary, negate bool) {
-	op := n.Op
-	lnull, rnull := isNull(n.Left), isNull(n.Right)
+func isJunction(n *odata.Binary) bool { return n.Op == odata.OpAnd || n.Op == odata.OpOr }
+
+type polar struct {
+	e      odata.Expr
+	negate bool
+}
+
+// junction writes an and/or as one flat list of its operands in the polarity negate, applying De Morgan's laws
+// (which hold in Kleene's logic too) through not. Chains of the same junction, however they nest, become one
+// list: a left-deep chain of a thousand ors is `(a OR b OR …)`, which neither this recursion nor PostgreSQL's
+// parser (max_stack_depth) sees as a thousand levels. leaf writes each operand that is not part of the chain.
+func (b *sqlBuilder) junction(n *odata.Binary, negate bool, leaf func(odata.Expr, bool)) {
+	or := (n.Op == odata.OpOr) != negate
+	sep := " AND "
+	if or {
+		sep = " OR "
+	}
+	b.w("(")
+	stack := []polar{{n.Right, negate}, {n.Left, negate}}
+	for first := true; len(stack) > 0; {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		e, neg := unwrapNot(p.e, p.negate)
+		if j, ok := e.(*odata.Binary); ok && isJunction(j) && (j.Op == odata.OpOr) != neg == or {
+			stack = append(stack, polar{j.Right, neg}, polar{j.Left, neg})
+			continue
+		}
+		if !first {
+			b.w(sep)
+		}
+		first = false
+		leaf(e, neg)
+	}
+	b.w(")")
+}
+
+func (b *sqlBuilder) boolConst(v bool) {
+	if v {
+		b.w("TRUE")
+	} else {
+		b.w("FALSE")
+	}
+}
+
+// isNull reports whether e is null whatever the row: the literal null, or a function (other than now()) of one.
+func isNull(e odata.Expr) bool {
+	switch n := e.(type) {
+	case *odata.Literal:
+		return n.LitKind == odata.KindNull
+	case *odata.Call:
+		for _, a := range n.Args {
+			if isNull(a) {
+				return true
+			}
+		}
+	case *odata.Not:
+		return isNull(n.X)
+	}
+	return false
+}
+
+var (
+	sqlOps  = map[odata.BinaryOp]string{odata.OpEq: " = ", odata.OpNe: " <> ", odata.OpGt: " > ", odata.OpGe: " >= ", odata.OpLt: " < ", odata.OpLe: " <= "}
+	flipped = map[odata.BinaryOp]odata.BinaryOp{odata.OpGt: odata.OpLe, odata.OpGe: odata.OpLt, odata.OpLt: odata.OpGe, odata.OpLe: odata.OpGt}
+)
+
+// compare writes a comparison, which OData makes two-valued (null eq null is true, an order with a null operand
+// false). With exact false it is a condition in the polarity negate (see filter); with exact true it is also
+// never null, so it can be a value.
+func (b *sqlBuilder) compare(n *odata.Binary, negate, exact bool) {
+	op, l, r := n.Op, n.Left, n.Right
 	if op == odata.OpNe {
 		op, negate = odata.OpEq, !negate
 	}
+	lnull, rnull := isNull(l), isNull(r)
 	switch {
 	case lnull && rnull:
-		// null eq null is true; null gt null is false.
-		if (op == odata.OpEq) != negate {
-			b.w("TRUE")
-		} else {
-			b.w("FALSE")
-		}
+		b.boolConst((op == odata.OpEq) != negate)
 		return
 	case lnull || rnull:
-		x := n.Left
+		x := l
 		if lnull {
-			x = n.Right
+			x = r
 		}
 		if op != odata.OpEq {
-			// Ordering against null is always false.
-			if negate {
-				b.w("TRUE")
-			} else {
-				b.w("FALSE")
-			}
+			b.boolConst(negate)
 			return
 		}
 		b.w("(")
-		b.value(x)
+		b.value(x, x.Kind())
 		if negate {
-			b.w(") IS NOT NULL")
+			b.w(" IS NOT NULL)")
 		} else {
-			b.w(") IS NULL")
+			b.w(" IS NULL)")
 		}
 		return
 	}
-	nullable := n.Left.Nullable() || n.Right.Nullable()
-	if op == odata.OpEq && negate {
-		b.w("(")
-		b.operand(n.Left, n.Right)
-		b.w(" IS DISTINCT FROM ")
-		b.operand(n.Right, n.Left)
-		b.w(")")
+	if op == odata.OpEq && b.idEquals(l, r, negate) {
 		return
 	}
-	if op == odata.OpEq && n.Left.Nullable() && n.Right.Nullable() {
-		// Both sides may be null, and null eq null is true.
-		b.w("(")
-		b.operand(n.Left, n.Right)
-		b.w(" IS NOT DISTINCT FROM ")
-		b.operand(n.Right, n.Left)
-		b.w(")")
-		return
-	}
-	if negate {
-		b.w("(")
-	}
-	b.w("(")
-	b.operand(n.Left, n.Right)
-	b.w(sqlOps[op])
-	b.operand(n.Right, n.Left)
-	b.w(")")
-	if negate {
-		if nullable {
-			b.w(" IS NOT TRUE)")
-		} else {
-			b.w(" = FALSE)")
+	if op == odata.OpEq && !exact && !negate {
+		// `startswith(…) eq true` is the function itself as a condition, index-friendly forms included.
+		if lit, ok := l.(*odata.Literal); ok && lit.LitKind == odata.KindBoolean {
+			b.filter(r, !lit.Bool)
+			return
 		}
+		if lit, ok := r.(*odata.Literal); ok && lit.LitKind == odata.KindBoolean {
+			b.filter(l, !lit.Bool)
+			return
+		}
+	}
+	ln, rn := l.Nullable(), r.Nullable()
+	nullable := ln || rn
+	pair := func(sqlOp string) {
+		b.w("(")
+		b.operand(l, r)
+		b.w(sqlOp)
+		b.operand(r, l)
+		b.w(")")
+	}
+	switch {
+	case op == odata.OpEq && !negate && (ln && rn || exact && nullable):
+		pair(" IS NOT DISTINCT FROM ")
+	case op == odata.OpEq && !negate:
+		pair(" = ")
+	case op == odata.OpEq && nullable:
+		pair(" IS DISTINCT FROM ")
+	case op == odata.OpEq:
+		pair(" <> ")
+	case !negate && exact && nullable:
+		b.w("coalesce(")
+		pair(sqlOps[op])
+		b.w(", FALSE)")
+	case !negate:
+		pair(sqlOps[op])
+	case !nullable:
+		// Both sides are non-null, so the opposite order is exactly "false", and stays index-friendly.
+		pair(sqlOps[flipped[op]])
+	default:
+		b.w("(")
+		pair(sqlOps[op])
+		b.w(" IS NOT TRUE)")
 	}
 }
 
-// operand writes x for a comparison with other: strings compare ordinally (COLLATE "C"), Int meets Decimal as
-// numeric.
+// idEquals writes id eq 'literal' against the uuid column, so the primary key serves it. Ids are stored and
+// read as lower-case GUIDs, so a literal in any other form equals no row.
+func (b *sqlBuilder) idEquals(l, r odata.Expr, negate bool) bool {
+	if _, ok := l.(*odata.Literal); ok {
+		l, r = r, l
+	}
+	p, ok := l.(*odata.PropertyRef)
+	lit, ok2 := r.(*odata.Literal)
+	if !ok || !ok2 || p.Prop != odata.PropID || lit.LitKind != odata.KindString {
+		return false
+	}
+	if !isCanonicalID(lit.Str) {
+		b.boolConst(negate)
+		return true
+	}
+	op := " = "
+	if negate {
+		op = " <> "
+	}
+	b.w("(id" + op + b.arg(lit.Str) + "::uuid)")
+	return true
+}
+
+func isCanonicalID(s string) bool {
+	g, ok := odata.ParseGUID(s)
+	return ok && g == s
+}
+
+// operand writes x as one side of a comparison with other. Strings compare ordinally: a string column is
+// COLLATE "C" already (and stays bare, so its index applies); any other string expression gets COLLATE "C",
+// which also overrides the "default" that tolower and toupper set. An Int meeting a Decimal becomes numeric.
 func (b *sqlBuilder) operand(x, other odata.Expr) {
 	switch {
 	case x.Kind() == odata.KindString:
+		if p, ok := x.(*odata.PropertyRef); ok && p.Prop != odata.PropID {
+			b.value(x, odata.KindString)
+			return
+		}
 		b.w("(")
-		b.value(x)
+		b.value(x, odata.KindString)
 		b.w(`) COLLATE "C"`)
 	case x.Kind() == odata.KindInt && other.Kind() == odata.KindDecimal:
 		b.w("(")
-		b.value(x)
+		b.value(x, odata.KindInt)
 		b.w(")::numeric")
 	default:
-		b.value(x)
+		b.value(x, x.Kind())
 	}
 }
 
-func isNull(e odata.Expr) bool {
-	l, ok := e.(*odata.Literal)
-	return ok && l.LitKind == odata.KindNull
-}
-
-func (b *sqlBuilder) in(n *odata.In, negate bool) {
+// in writes X in (list), which is two-valued: true when X eq some item, so a null X matches a null item. Its
+// polarity and exactness are those of compare. The non-null items travel as one typed array argument.
+func (b *sqlBuilder) in(n *odata.In, negate, exact bool) {
 	var hasNull bool
-	var items []odata.Expr
+	var items []*odata.Literal
 	for _, x := range n.List {
-		if isNull(x) {
+		if l := x.(*odata.Literal); l.LitKind == odata.KindNull {
 			hasNull = true
 		} else {
-			items = append(items, x)
+			items = append(items, l)
 		}
 	}
-	arr := b.inArray(n.X.Kind(), items)
-	b.w("(")
-	switch {
-	case !negate && hasNull:
-		b.value(n.X)
-		b.w(" IS NULL OR ")
-		b.operand(n.X, n.X)
-		b.w(" = ANY(" + arr + ")")
-	case !negate:
-		b.operand(n.X, n.X)
-		b.w(" = ANY(" + arr + ")")
-	case hasNull:
-		b.value(n.X)
-		b.w(" IS NOT NULL AND NOT (")
-		b.operand(n.X, n.X)
-		b.w(" = ANY(" + arr + "))")
-	default:
-		b.value(n.X)
-		b.w(" IS NULL OR NOT (")
-		b.operand(n.X, n.X)
-		b.w(" = ANY(" + arr + "))")
+	if isNull(n.X) {
+		b.boolConst(hasNull != negate)
+		return
 	}
-	b.w(")")
+	x := n.X
+	p, isProp := x.(*odata.PropertyRef)
+	isID := isProp && p.Prop == odata.PropID
+	if isID {
+		// As in idEquals: only lower-case GUIDs can match, and then the uuid column serves.
+		kept := items[:0:0]
+		for _, l := range items {
+			if isCanonicalID(l.Str) {
+				kept = append(kept, l)
+			}
+		}
+		items = kept
+	}
+	if len(items) == 0 {
+		// x = ANY('{}') is false even for a null x; only the null item can still match.
+		if !hasNull {
+			b.boolConst(negate)
+			return
+		}
+		b.w("(")
+		b.value(x, x.Kind())
+		if negate {
+			b.w(" IS NOT NULL)")
+		} else {
+			b.w(" IS NULL)")
+		}
+		return
+	}
+	match := func() {
+		if isID {
+			v := make([]string, len(items))
+			for i, l := range items {
+				v[i] = l.Str
+			}
+			b.w("id = ANY(" + b.arg(v) + "::uuid[])")
+			return
+		}
+		arr, numeric := b.inArray(x.Kind(), items)
+		if numeric && x.Kind() == odata.KindInt {
+			b.w("(")
+			b.value(x, odata.KindInt)
+			b.w(")::numeric")
+		} else {
+			b.value(x, x.Kind())
+		}
+		b.w(" = ANY(" + arr + ")")
+	}
+	// Without null items and with a non-null X, the match is never null.
+	switch {
+	case !x.Nullable() && negate:
+		b.w("(NOT ")
+		match()
+		b.w(")")
+	case !x.Nullable() || !negate && !exact && !hasNull:
+		b.w("(")
+		match()
+		b.w(")")
+	case !negate && !exact && isProp:
+		// x = ANY(…) OR x IS NULL: both halves are index conditions on the column.
+		b.w("(")
+		match()
+		b.w(" OR " + columns[p.Prop].name + " IS NULL)")
+	default:
+		// A null X matches exactly when there is a null item.
+		if negate {
+			b.w("(NOT ")
+		}
+		b.w("coalesce(")
+		match()
+		b.w(", ")
+		b.boolConst(hasNull)
+		b.w(")")
+		if negate {
+			b.w(")")
+		}
+	}
 }
 
-// inArray passes the list as one typed array argument.
-func (b *sqlBuilder) inArray(kind odata.ExprKind, items []odata.Expr) string {
+// inArray passes the items as one typed array argument for a match against a value of kind. It reports whether
+// the array is numeric, for an Int X among Decimal items.
+func (b *sqlBuilder) inArray(kind odata.ExprKind, items []*odata.Literal) (string, bool) {
 	switch kind {
 	case odata.KindString:
 		v := make([]string, len(items))
-		for i, x := range items {
-			v[i] = x.(*odata.Literal).Str
+		for i, l := range items {
+			v[i] = l.Str
 		}
-		return b.arg(v) + "::text[]"
-	case odata.KindDecimal, odata.KindInt:
-		v := make([]string, len(items))
-		for i, x := range items {
-			l := x.(*odata.Literal)
+		return b.arg(v) + "::text[]", false
+	case odata.KindBoolean:
+		v := make([]bool, len(items))
+		for i, l := range items {
+			v[i] = l.Bool
+		}
+		return b.arg(v) + "::boolean[]", false
+	case odata.KindInt, odata.KindDecimal:
+		numeric := kind == odata.KindDecimal
+		for _, l := range items {
+			numeric = numeric || l.LitKind == odata.KindDecimal
+		}
+		if !numeric {
+			v := make([]int64, len(items))
+			for i, l := range items {
+				v[i] = l.Int
+			}
+			return b.arg(v) + "::bigint[]", false
+		}
+		// An array literal in text form: pgx sends a string as text, and numeric's input reads every decimal
+		// literal form (1e3, -0.25, 1E-3), whose characters need no quoting in an array literal.
+		var sb strings.Builder
+		sb.WriteByte('{')
+		for i, l := range items {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
 			if l.LitKind == odata.KindInt {
-				v[i] = strconv.FormatInt(l.Int, 10)
+				sb.WriteString(strconv.FormatInt(l.Int, 10))
 			} else {
-				v[i] = l.Decimal
+				sb.WriteString(l.Decimal)
 			}
 		}
-		return b.arg(v) + "::numeric[]"
+		sb.WriteByte('}')
+		return b.arg(sb.String()) + "::numeric[]", true
 	}
 	v := make([]int64, len(items))
-	for i, x := range items {
-		v[i] = literalInt(x.(*odata.Literal))
+	for i, l := range items {
+		v[i] = literalInt(l)
 	}
-	return b.arg(v) + "::bigint[]"
+	return b.arg(v) + "::bigint[]", false
 }
 
 // literalInt is the integer SQL form of a temporal or integer literal.
@@ -254,39 +446,61 @@ func literalInt(l *odata.Literal) int64 {
 	return l.Int
 }
 
-// value writes e as an SQL value expression of the kind's SQL form: text for strings, bigint ticks for
-// DateTimeOffset, bigint day numbers for Date, bigint ticks since midnight for TimeOfDay, bigint for Int,
-// numeric for Decimal, boolean for Boolean. Null arguments give null, as OData's functions do.
-func (b *sqlBuilder) value(e odata.Expr) {
+// sqlTypes is the SQL form of each kind: text for strings, bigint ticks for DateTimeOffset, bigint day numbers
+// for Date, bigint ticks since midnight for TimeOfDay, bigint for Int, numeric for Decimal, boolean for
+// Boolean.
+var sqlTypes = map[odata.ExprKind]string{
+	odata.KindBoolean: "boolean", odata.KindString: "text", odata.KindInt: "bigint", odata.KindDecimal: "numeric",
+	odata.KindDateTimeOffset: "bigint", odata.KindDate: "bigint", odata.KindTimeOfDay: "bigint",
+	odata.KindNull: "boolean", // an untyped null is left only as an operand of and/or/not
+}
+
+// value writes e as an SQL value of its kind's SQL form (see sqlTypes). want is the kind the context expects,
+// which types a null literal: PostgreSQL cannot resolve a function or operator of an untyped NULL.
+func (b *sqlBuilder) value(e odata.Expr, want odata.ExprKind) {
 	switch n := e.(type) {
 	case *odata.Literal:
-		b.literal(n)
+		b.literal(n, want)
 	case *odata.PropertyRef:
+		if n.Prop == odata.PropID {
+			b.w("id::text") // a uuid column; OData's id is a string
+			return
+		}
 		b.w(columns[n.Prop].name)
 	case *odata.Call:
+		if isNull(n) {
+			b.w("NULL::" + sqlTypes[n.Kind()])
+			return
+		}
 		b.call(n)
-	case *odata.Binary, *odata.Not, *odata.In:
-		// A Boolean sub-expression used as a value: true, false, or null as OData defines it.
-		b.w("(CASE WHEN ")
-		b.filter(e, false)
-		b.w(" THEN TRUE WHEN ")
-		b.filter(e, true)
-		b.w(" THEN FALSE END)")
+	case *odata.Not:
+		b.w("(NOT ")
+		b.value(n.X, odata.KindBoolean)
+		b.w(")")
+	case *odata.Binary:
+		if isJunction(n) {
+			b.junction(n, false, func(e odata.Expr, negate bool) {
+				if negate {
+					b.w("NOT ")
+				}
+				b.value(e, odata.KindBoolean)
+			})
+			return
+		}
+		b.compare(n, false, true)
+	case *odata.In:
+		b.in(n, false, true)
 	default:
 		panic(fmt.Sprintf("store: unknown filter node %T", e))
 	}
 }
 
-func (b *sqlBuilder) literal(l *odata.Literal) {
+func (b *sqlBuilder) literal(l *odata.Literal, want odata.ExprKind) {
 	switch l.LitKind {
 	case odata.KindNull:
-		b.w("NULL")
+		b.w("NULL::" + sqlTypes[want])
 	case odata.KindBoolean:
-		if l.Bool {
-			b.w("TRUE")
-		} else {
-			b.w("FALSE")
-		}
+		b.boolConst(l.Bool)
 	case odata.KindString:
 		b.w(b.arg(l.Str) + "::text")
 	case odata.KindDecimal:
@@ -296,85 +510,79 @@ func (b *sqlBuilder) literal(l *odata.Literal) {
 	}
 }
 
-// localTicks is a DateTimeOffset's local time in ticks: the instant plus its own offset.
+// localTicks writes a non-null DateTimeOffset's local time in ticks: the instant plus its own offset.
 func (b *sqlBuilder) localTicks(x odata.Expr) {
-	if p, ok := x.(*odata.PropertyRef); ok {
-		c := columns[p.Prop]
+	switch n := x.(type) {
+	case *odata.PropertyRef:
+		c := columns[n.Prop]
 		b.w("(" + c.name + " + " + c.offset + "::bigint * " + ticksPerMinute + ")")
-		return
+	case *odata.Literal:
+		b.w(b.arg(n.Time.Ticks+int64(n.Time.Offset)*odata.TicksPerMinute) + "::bigint")
+	default: // now()
+		b.w(b.arg(b.now.Ticks+int64(b.now.Offset)*odata.TicksPerMinute) + "::bigint")
 	}
-	// now() and literals carry their own offset; now() is UTC.
-	if l, ok := x.(*odata.Literal); ok {
-		b.w(b.arg(l.Time.Ticks+int64(l.Time.Offset)*odata.TicksPerMinute) + "::bigint")
-		return
-	}
-	b.value(x)
 }
 
+// call writes a function none of whose arguments is the literal null (value folds those to a typed null).
 func (b *sqlBuilder) call(c *odata.Call) {
 	a := c.Args
+	str := func(x odata.Expr) { b.value(x, odata.KindString) }
 	switch c.Fn {
 	case odata.FnContains:
 		b.w("(strpos(")
-		b.value(a[0])
+		str(a[0])
 		b.w(", ")
-		b.value(a[1])
+		str(a[1])
 		b.w(") > 0)")
 	case odata.FnStartsWith:
 		b.w("starts_with(")
-		b.value(a[0])
+		str(a[0])
 		b.w(", ")
-		b.value(a[1])
+		str(a[1])
 		b.w(")")
 	case odata.FnEndsWith:
-		b.w("(right(")
-		b.value(a[0])
-		b.w(", length(")
-		b.value(a[1])
-		b.w(")) = ")
-		b.value(a[1])
+		// Each argument once: right(s, length(t)) = t would repeat t, and nested, double the SQL per level.
+		b.w("starts_with(reverse(")
+		str(a[0])
+		b.w("), ")
+		if l, ok := a[1].(*odata.Literal); ok {
+			b.w(b.arg(reverse(l.Str)) + "::text")
+		} else {
+			b.w("reverse(")
+			str(a[1])
+			b.w(")")
+		}
 		b.w(")")
 	case odata.FnLength:
-		b.w("length(")
-		b.value(a[0])
+		b.w("char_length(")
+		str(a[0])
 		b.w(")::bigint")
 	case odata.FnIndexOf:
 		b.w("(strpos(")
-		b.value(a[0])
+		str(a[0])
 		b.w(", ")
-		b.value(a[1])
+		str(a[1])
 		b.w(") - 1)::bigint")
 	case odata.FnSubstring:
-		// 0-based in OData; a negative start counts as 0 and a negative length as 0, never an SQL error.
-		b.w("substr(")
-		b.value(a[0])
-		b.w(", (greatest(")
-		b.value(a[1])
-		b.w(", 0) + 1)::int")
-		if len(a) == 3 {
-			b.w(", greatest(")
-			b.value(a[2])
-			b.w(", 0)::int")
-		}
-		b.w(")")
+		b.substring(a)
 	case odata.FnToLower, odata.FnToUpper:
-		// The database's default collation folds non-ASCII letters; the columns' "C" would not.
-		fn := "lower("
+		// The database's default collation (C.UTF-8) folds non-ASCII letters; the columns' "C" would not.
+		fn := "lower(("
 		if c.Fn == odata.FnToUpper {
-			fn = "upper("
+			fn = "upper(("
 		}
 		b.w(fn)
-		b.value(a[0])
-		b.w(` COLLATE "default")`)
+		str(a[0])
+		b.w(`) COLLATE "default")`)
 	case odata.FnTrim:
 		b.w("btrim(")
-		b.value(a[0])
-		b.w(", ' ')")
+		str(a[0])
+		b.w(", " + b.arg(odata.TrimCutset) + "::text)")
 	case odata.FnConcat:
 		b.w("(")
-		b.value(a[0])
+		str(a[0])
 		b.w(" || ")
-		b.value(a[1])
+		str(a[1])
 		b.w(")")
 	case odata.FnYear, odata.FnMonth, odata.FnDay:
 		part := map[odata.Func]string{odata.FnYear: "year", odata.FnMonth: "month", odata.FnDay: "day"}[c.Fn]
@@ -394,8 +602,9 @@ func (b *sqlBuilder) call(c *odata.Call) {
 		b.localTicks(a[0])
 		b.w(" / " + ticksPerSecond + ") % 60)")
 	case odata.FnFractionalSeconds:
+		// Offsets are whole minutes, so the instant's fraction is the local one.
 		b.w("((")
-		b.value(a[0])
+		b.value(a[0], odata.KindDateTimeOffset)
 		b.w(" % " + ticksPerSecond + ")::numeric / " + ticksPerSecond + ")")
 	case odata.FnDate:
 		b.w("(")
@@ -406,7 +615,14 @@ func (b *sqlBuilder) call(c *odata.Call) {
 		b.localTicks(a[0])
 		b.w(" % " + ticksPerDay + ")")
 	case odata.FnTotalOffsetMinutes:
-		b.totalOffset(a[0])
+		switch n := a[0].(type) {
+		case *odata.PropertyRef:
+			b.w(columns[n.Prop].offset + "::bigint")
+		case *odata.Literal:
+			b.w(b.arg(int64(n.Time.Offset)) + "::bigint")
+		default: // now()
+			b.w(b.arg(int64(b.now.Offset)) + "::bigint")
+		}
 	case odata.FnNow:
 		b.w(b.arg(b.now.Ticks) + "::bigint")
 	default:
@@ -414,13 +630,130 @@ func (b *sqlBuilder) call(c *odata.Call) {
 	}
 }
 
-func (b *sqlBuilder) totalOffset(x odata.Expr) {
-	switch n := x.(type) {
-	case *odata.PropertyRef:
-		b.w(columns[n.Prop].offset + "::bigint")
-	case *odata.Literal:
-		b.w(b.arg(int64(n.Time.Offset)) + "::bigint")
-	default:
-		b.w("0::bigint") // now() is UTC
+// substring writes OData 4.01's substring in code points (see odata.Eval): a 0-based start, a negative start
+// counting from the end (clamped to the start of the string), "" from a start at or beyond the end or for a
+// length that is not positive. PostgreSQL's substr, right and left take int4, so the Int64 arguments are
+// clamped to ±maxChars first; nothing here can raise an SQL error.
+func (b *sqlBuilder) substring(a []odata.Expr) {
+	hasLength := len(a) == 3
+	start, ok := a[1].(*odata.Literal)
+	var length *odata.Literal
+	if hasLength {
+		l, lok := a[2].(*odata.Literal)
+		length, ok = l, ok && lok
 	}
+	if ok {
+		b.substringConst(a[0], start.Int, length)
+		return
+	}
+	// The arguments are expressions: each is written once, in a derived table, and the CASE reads them there.
+	b.subqueries++
+	v := "substring" + strconv.Itoa(b.subqueries)
+	b.w("(SELECT CASE ")
+	if hasLength {
+		b.w("WHEN " + v + ".l <= 0 THEN left(" + v + ".s, 0) WHEN " + v + ".k < 0 THEN left(right(" + v + ".s, -" + v + ".k), " + v + ".l) ELSE substr(" + v + ".s, " + v + ".k + 1, " + v + ".l) END")
+	} else {
+		b.w("WHEN " + v + ".k < 0 THEN right(" + v + ".s, -" + v + ".k) ELSE substr(" + v + ".s, " + v + ".k + 1) END")
+	}
+	b.w(" FROM (VALUES (")
+	b.value(a[0], odata.KindString)
+	b.w(", ")
+	b.clampedInt(a[1])
+	if hasLength {
+		b.w(", ")
+		b.clampedInt(a[2])
+		b.w(")) AS " + v + "(s, k, l))")
+	} else {
+		b.w(")) AS " + v + "(s, k))")
+	}
+}
+
+// clampedInt writes an Int64 expression clamped to ±maxChars, as int4.
+func (b *sqlBuilder) clampedInt(x odata.Expr) {
+	b.w("greatest(least(")
+	b.value(x, odata.KindInt)
+	b.w(", " + strconv.Itoa(maxChars) + "), -" + strconv.Itoa(maxChars) + ")::int")
+}
+
+// substringConst is substring with literal start and length, decided here: the string is the only SQL operand.
+func (b *sqlBuilder) substringConst(s odata.Expr, start int64, length *odata.Literal) {
+	clamp := func(n int64) string { return b.arg(int32(max(min(n, maxChars), -maxChars))) + "::int" }
+	str := func() { b.value(s, odata.KindString) }
+	switch {
+	case length != nil && length.Int <= 0:
+		// "" for a string, null for a null.
+		b.w("left(")
+		str()
+		b.w(", 0)")
+	case start >= 0:
+		b.w("substr(")
+		str()
+		b.w(", " + b.arg(int32(min(start, maxChars)+1)) + "::int")
+		if length != nil {
+			b.w(", " + clamp(length.Int))
+		}
+		b.w(")")
+	default:
+		// The last -start characters, all of them when there are fewer.
+		if length != nil {
+			b.w("left(")
+		}
+		b.w("right(")
+		str()
+		b.w(", " + clamp(-max(start, -maxChars)) + ")")
+		if length != nil {
+			b.w(", " + clamp(length.Int) + ")")
+		}
+	}
+}
+
+// prefixRange writes startswith(column, 'literal') as a range on the column, which its (tenant, column, id)
+// index serves: under COLLATE "C" the strings starting with p are exactly those in [p, successor(p)). It reports
+// false, writing nothing, for other arguments.
+func (b *sqlBuilder) prefixRange(c *odata.Call, negate bool) bool {
+	p, ok := c.Args[0].(*odata.PropertyRef)
+	lit, ok2 := c.Args[1].(*odata.Literal)
+	if !ok || !ok2 || p.Prop == odata.PropID || lit.LitKind != odata.KindString {
+		return false
+	}
+	col := columns[p.Prop].name
+	lo := b.arg(lit.Str) + "::text"
+	hi, bounded := successor(lit.Str)
+	switch {
+	case !negate && bounded:
+		b.w("(" + col + " >= " + lo + " AND " + col + " < " + b.arg(hi) + "::text)")
+	case !negate:
+		b.w("(" + col + " >= " + lo + ")")
+	case bounded:
+		b.w("(" + col + " < " + lo + " OR " + col + " >= " + b.arg(hi) + "::text)")
+	default:
+		b.w("(" + col + " < " + lo + ")")
+	}
+	return true
+}
+
+// successor is the least string above every string that starts with p, in code point order: p with its last
+// code point incremented (past the surrogates, which no string holds), after dropping trailing U+10FFFF. There
+// is none when p is empty or all U+10FFFF.
+func successor(p string) (string, bool) {
+	r := []rune(p)
+	for i := len(r) - 1; i >= 0; i-- {
+		next := r[i] + 1
+		if next == 0xD800 {
+			next = 0xE000
+		}
+		if next <= utf8.MaxRune {
+			r[i] = next
+			return string(r[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+func reverse(s string) string {
+	r := []rune(s)
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return string(r)
 }

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,6 +16,9 @@ import (
 type Options struct {
 	MaxConns       int32         // default: pgxpool's max(4, GOMAXPROCS)
 	ConnectTimeout time.Duration // default 5 s: a dead database must fail requests quickly
+	// StatementTimeout bounds each statement on the server (default 15 s), so a stuck query frees its
+	// connection even if the client's context never ends.
+	StatementTimeout time.Duration
 }
 
 // Store is the Postgres-backed repository of connectors.
@@ -36,6 +40,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > opts.ConnectTimeout {
 		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	}
+	if opts.StatementTimeout == 0 {
+		opts.StatementTimeout = 15 * time.Second
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

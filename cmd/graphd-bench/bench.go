@@ -46,6 +46,8 @@ type bench struct {
 	growTime     time.Duration
 	scalePatch   *patchPhase
 	scalePgbench *pgbenchPhase
+	// pgbench at graphd's session count, at scaleRows
+	scalePgbenchSessions *pgbenchPhase
 
 	queries            []collectionQuery
 	paging             *pagingResult

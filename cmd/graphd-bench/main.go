@@ -322,13 +322,18 @@ func (b *bench) scaleCheck(ctx context.Context) error {
 		return err
 	}
 	b.scalePatch = &p
-	if b.pgbenchBin != "" {
-		r, err := b.pgbenchLevel(ctx, ratioConns, b.opt.scaleRows)
+	if b.graphdSessions > 0 && b.graphdSessions != ratioConns {
+		r, err := b.pgbenchLevel(ctx, b.graphdSessions, b.opt.scaleRows)
 		if err != nil {
 			return err
 		}
-		b.scalePgbench = &r
+		b.scalePgbenchSessions = &r
 	}
+	r, err := b.pgbenchLevel(ctx, ratioConns, b.opt.scaleRows)
+	if err != nil {
+		return err
+	}
+	b.scalePgbench = &r
 	b.printScale()
 	return nil
 }

@@ -66,26 +66,31 @@ type phaseRow struct {
 	act   *activity
 }
 
-func (b *bench) phaseRows() []phaseRow {
+// phaseRows lists the measured phases at the base row count, or those of the scale check.
+func (b *bench) phaseRows(scale bool) []phaseRow {
 	var rows []phaseRow
+	if scale {
+		if p := b.scalePatch; p != nil {
+			rows = append(rows, phaseRow{fmt.Sprintf("PATCH %d conns, %d rows", p.conns, p.rows), p.cost, p.act})
+		}
+		for _, p := range []*pgbenchPhase{b.scalePgbenchSessions, b.scalePgbench} {
+			if p != nil {
+				rows = append(rows, phaseRow{fmt.Sprintf("pgbench %d clients, %d rows", p.run.clients, p.rows), p.cost, p.act})
+			}
+		}
+		return rows
+	}
 	for _, p := range b.patch {
 		rows = append(rows, phaseRow{fmt.Sprintf("PATCH %d conns", p.conns), p.cost, p.act})
 	}
 	for _, p := range b.pgbench {
 		rows = append(rows, phaseRow{fmt.Sprintf("pgbench %d clients", p.run.clients), p.cost, p.act})
 	}
-	if p := b.scalePatch; p != nil {
-		rows = append(rows, phaseRow{fmt.Sprintf("PATCH %d conns, %d rows", p.conns, p.rows), p.cost, p.act})
-	}
-	if p := b.scalePgbench; p != nil {
-		rows = append(rows, phaseRow{fmt.Sprintf("pgbench %d clients, %d rows", p.run.clients, p.rows), p.cost, p.act})
-	}
 	return rows
 }
 
 // printCosts shows where each phase's CPU went and what its database sessions were doing.
-func (b *bench) printCosts() {
-	rows := b.phaseRows()
+func (b *bench) printCosts(rows []phaseRow) {
 	fmt.Fprintf(b.out, "\nCPU per request (µs; client = the load generator: this process, or pgbench) and machine load (cores)\n")
 	tw := b.table()
 	fmt.Fprintln(tw, "phase\tgraphd\tpostgres\tclient\tother processes\tall\tmachine busy\tof it, others\t")
@@ -133,7 +138,7 @@ func (b *bench) peakHWM() int64 {
 }
 
 func (b *bench) printComparison() {
-	b.printCosts()
+	b.printCosts(b.phaseRows(false))
 	fmt.Fprintf(b.out, "\ntargets (issue 5, item 8)\n")
 	for _, g := range b.pgbench {
 		c := g.run.clients
@@ -166,8 +171,8 @@ func (b *bench) printProfile() {
 		}
 	}
 	section("  all samples by command:", p.byCommand)
+	section("  graphd, where a PATCH's CPU goes (share of graphd's samples, callees included):", p.graphdParts)
 	section("  graphd, self time by function (share of graphd's samples):", p.graphdSelf)
-	section("  graphd, time including callees (share of graphd's samples):", p.graphdIncl)
 	section("  postgres, self time by function (share of postgres's samples):", p.postgresSelf)
 }
 
@@ -188,6 +193,16 @@ func (b *bench) printScale() {
 	}
 	line(s, b.scalePgbench)
 	tw.Flush()
+	if g, base := b.scalePgbenchSessions, findPgbenchRun(b.pgbench, b.graphdSessions); g != nil && base != nil && g.run.tps > 0 && base.run.tps > 0 {
+		fmt.Fprintf(b.out, "pgbench at graphd's %d sessions: %.0f tx/s at %d rows, %.0f at %d rows; PATCH at %d connections ÷ it: %.2f and %.2f\n",
+			b.graphdSessions, base.run.tps, b.opt.rows, g.run.tps, s.rows, s.conns,
+			findPatch(b.patch, s.conns).res.rps()/base.run.tps, s.res.rps()/g.run.tps)
+	}
+	b.printCosts(b.phaseRows(true))
+	if base := findPatch(b.patch, s.conns); base != nil {
+		fmt.Fprintf(b.out, "CPU per PATCH at %d → %d rows: graphd %s → %s µs, postgres %s → %s µs\n", b.opt.rows, s.rows,
+			us(base.cost.graphd), us(s.cost.graphd), us(base.cost.postgres), us(s.cost.postgres))
+	}
 	if r, ok := b.flat(); ok {
 		fmt.Fprintf(b.out, "PATCH req/s at %d rows ÷ at %d rows: %.2f (flat, want ≥ %.2f): %s\n", s.rows, b.opt.rows, r, flatTarget, verdict(r >= flatTarget))
 	}

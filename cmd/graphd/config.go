@@ -24,6 +24,9 @@ type config struct {
 	PGBinDir     string
 	PageSize     int
 	MaxPageSize  int
+	DBMaxConns   int
+	RateLimit    float64
+	RateBurst    int
 	Auth         authConfig
 }
 
@@ -67,7 +70,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	for _, v := range []struct {
 		name string
 		dst  *int
-	}{{"GRAPHD_PAGE_SIZE", &c.PageSize}, {"GRAPHD_MAX_PAGE_SIZE", &c.MaxPageSize}} {
+	}{{"GRAPHD_PAGE_SIZE", &c.PageSize}, {"GRAPHD_MAX_PAGE_SIZE", &c.MaxPageSize}, {"GRAPHD_DB_MAX_CONNS", &c.DBMaxConns}, {"GRAPHD_RATE_BURST", &c.RateBurst}} {
 		if s := getenv(v.name); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 100000 {
@@ -75,6 +78,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 			*v.dst = n
 		}
+	}
+	if v := getenv("GRAPHD_RATE_LIMIT"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1e6 {
+			errs = append(errs, fmt.Errorf("GRAPHD_RATE_LIMIT=%q: want requests per second per tenant (0 turns throttling off)", v))
+		}
+		c.RateLimit = f
 	}
 	if c.DatabaseURL == "" {
 		dir, err := embedded.DefaultDataDir(getenv)

@@ -113,7 +113,7 @@ func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, holdsSe
 	} else {
 		log.Info("using DATABASE_URL", "database", redactURL(dsn))
 	}
-	st, err := store.Open(ctx, dsn, store.Options{})
+	st, err := store.Open(ctx, dsn, store.Options{MaxConns: int32(cfg.DBMaxConns)})
 	if err != nil {
 		stopCluster(context.WithoutCancel(ctx))
 		return nil, err
@@ -181,6 +181,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		SkipTokenKey: skipKey,
 		PageSize:     cfg.PageSize,
 		MaxPageSize:  cfg.MaxPageSize,
+		RateLimit:    cfg.RateLimit,
+		RateBurst:    cfg.RateBurst,
+		Metrics:      newRegistry(db.store),
 	}
 	if cfg.Auth.Mode == "none" {
 		log.Warn("AUTHENTICATION IS OFF (GRAPHD_AUTH=none): every request acts in the development tenant with every permission; never expose this server")
@@ -206,6 +209,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		// Above the API's own header limit, so that limit answers with a Graph envelope (431) first.
+		MaxHeaderBytes: 1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

@@ -1,0 +1,38 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Defaults of the request limits.
+const (
+	DefaultMaxHeaderBytes = 32 << 10
+	DefaultMaxURLBytes    = 16 << 10
+	DefaultRequestTimeout = 30 * time.Second
+)
+
+// withLimits refuses oversized headers (431) and URLs (414) with Graph envelopes, which net/http's own
+// MaxHeaderBytes answer would not have, and bounds every request's work by a deadline that reaches the database.
+func (s *server) withLimits(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > s.cfg.MaxURLBytes {
+			s.error(w, r, &httpError{http.StatusRequestURITooLong, "RequestUriTooLong", "The request URI is longer than the server accepts."})
+			return
+		}
+		size := 0
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				size += len(k) + len(v) + 4
+			}
+		}
+		if size > s.cfg.MaxHeaderBytes {
+			s.error(w, r, &httpError{http.StatusRequestHeaderFieldsTooLarge, "RequestHeaderFieldsTooLarge", "The request headers are larger than the server accepts."})
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
