@@ -61,11 +61,6 @@ func jwks(keys ...keyPair) *jose.JSONWebKeySet {
 	return set
 }
 
-type tokenSpec struct {
-	claims map[string]any
-	kid    *string // nil: the key's kid
-}
-
 func baseClaims() map[string]any {
 	return map[string]any{
 		"iss": strings.ReplaceAll(issuer, "{tenantid}", tenant),
