@@ -35,9 +35,12 @@ ensure_dockerd || die "Docker is not available"
 
 # No buildx plugin: BuildKit cannot be used, take the classic builder.
 if ! docker buildx version >/dev/null 2>&1; then
-	export DOCKER_BUILDKIT=0
+	export DOCKER_BUILDKIT=0 COMPOSE_BAKE=false
 fi
 export COMPOSE_DOCKER_CLI_BUILD="${COMPOSE_DOCKER_CLI_BUILD:-1}"
+# docker-compose 1.29 gives up on a slow daemon after 60 s; a loaded 2-core
+# machine can be that slow.
+export COMPOSE_HTTP_TIMEOUT="${COMPOSE_HTTP_TIMEOUT:-300}" DOCKER_CLIENT_TIMEOUT="${DOCKER_CLIENT_TIMEOUT:-300}"
 
 case "$GO_IMAGE" in graphd-ci/*) "$CI_DIR/go-image/build.sh" "$GO_IMAGE" ;; esac
 case "$POSTGRES_IMAGE" in graphd-ci/*) "$CI_DIR/postgres-image/build.sh" "$POSTGRES_IMAGE" ;; esac
@@ -58,8 +61,10 @@ finish() {
 	if [ "${KEEP:-0}" = 1 ]; then
 		log "KEEP=1: stack left running; stop it with: ${COMPOSE[*]} down -v"
 	else
-		log "tearing down"
+		local t0
+		t0=$(ci_now)
 		"${COMPOSE[@]}" down -v --remove-orphans >/dev/null 2>&1 || "${COMPOSE[@]}" down -v --remove-orphans || true
+		log "stack removed in $(($(ci_now) - t0))s"
 	fi
 	rm -rf "$tmp"
 	exit $rc

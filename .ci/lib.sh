@@ -20,7 +20,8 @@ DOCKERD_LOG="${DOCKERD_LOG:-/tmp/graphd-ci-dockerd.log}"
 # ---------------------------------------------------------------------------
 
 ci_now() { date +%s; }
-CI_T0="${CI_T0:-$(ci_now)}"
+CI_T0="${CI_T0:-$(ci_now)}" # shared with the scripts that CI runs
+export CI_T0
 
 # log MESSAGE... — one line on stderr, prefixed with the elapsed time.
 log() { printf '[ci +%4ss] %s\n' "$(($(ci_now) - CI_T0))" "$*" >&2; }
@@ -176,6 +177,17 @@ image_is_current() {
 	[ "$have" = "$2" ]
 }
 
+# image_id TAG — the image ID of TAG, or nothing.
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# remove_replaced_image OLD_ID NEW_TAG — after NEW_TAG was rebuilt, delete the
+# image it replaced (best effort: it may still be used by a container).
+remove_replaced_image() {
+	if [ -n "$1" ] && [ "$1" != "$(image_id "$2")" ]; then
+		docker rmi "$1" >/dev/null 2>&1 || true
+	fi
+}
+
 # inputs_hash FILE_OR_STRING... — short hash over files' contents (for
 # existing files) and literal strings (for the rest).
 inputs_hash() {
@@ -266,16 +278,21 @@ debootstrap_tree() {
 	tmp="$dir.tmp.$$"
 	as_root rm -rf "$tmp"
 	log "debootstrap --variant=minbase --include=$include $DEBIAN_SUITE $tmp $mirror"
-	local t rc=0
+	local t rc attempt
 	t=$(ci_now)
-	as_root debootstrap --variant=minbase --include="$include" "$DEBIAN_SUITE" "$tmp" "$mirror" \
-		>"$tmp.log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ]; then
-		log "debootstrap failed (exit $rc); last lines of $tmp.log:"
+	for attempt in 1 2; do # a second try, for a mirror's passing hiccup
+		rc=0
+		as_root debootstrap --variant=minbase --include="$include" "$DEBIAN_SUITE" "$tmp" "$mirror" \
+			>"$tmp.log" 2>&1 || rc=$?
+		[ $rc -eq 0 ] && break
+		log "debootstrap failed (exit $rc, try $attempt); last lines of $tmp.log:"
 		tail -n 30 "$tmp.log" >&2 || true
 		# debootstrap may leave /proc etc. mounted inside a failed tree.
 		umount_under "$tmp"
 		as_root rm -rf "$tmp"
+	done
+	if [ $rc -ne 0 ]; then
+		as_root rm -f "$tmp.log"
 		return 1
 	fi
 	umount_under "$tmp"

@@ -79,7 +79,9 @@ while IFS='=' read -r name value; do
 	changes+=(--change "ENV $name=\"$value\"")
 done < <(go_env_build_args)
 
+old_id="$(image_id "$TAG")"
 log "importing $TAG"
 tar_rootfs "$r" | docker import "${changes[@]}" - "$TAG" >/dev/null
+remove_replaced_image "$old_id" "$TAG"
 docker run --rm "$TAG" go version >&2
 log "built $TAG ($(docker image inspect -f '{{.Size}}' "$TAG" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"

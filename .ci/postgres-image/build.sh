@@ -49,6 +49,7 @@ as_root chroot "$r" chown postgres:postgres /var/lib/postgresql /var/lib/postgre
 as_root chmod 0700 "$r/var/lib/postgresql/data"
 as_root chmod 3775 "$r/run/postgresql"
 
+old_id="$(image_id "$TAG")"
 log "importing $TAG"
 tar_rootfs "$r" | docker import \
 	--change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
@@ -62,4 +63,5 @@ tar_rootfs "$r" | docker import \
 	--change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
 	--change 'CMD ["postgres"]' \
 	- "$TAG" >/dev/null
+remove_replaced_image "$old_id" "$TAG"
 log "built $TAG ($(docker image inspect -f '{{.Size}}' "$TAG" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
