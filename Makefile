@@ -32,10 +32,20 @@ fuzz: ## run each fuzz test for FUZZTIME (default 20s)
 	@for f in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' odata | sed 's/func //'); do \
 		echo "== $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$${FUZZTIME:-20s} ./odata/ || exit 1; done
 
-bench: ## run the Go benchmarks
+bench: ## measure PATCH against pgbench, 1M rows, collection queries (docs/performance.md; BENCH_SCALE=0 skips 1M)
+	$(GO) build -o bin/graphd ./cmd/graphd
+	$(GO) build -o bin/graphd-bench ./cmd/graphd-bench
+	bin/graphd-bench -graphd bin/graphd
+
+gobench: ## run the Go benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
-compose-up: ## docker compose up --build (postgres + graphd on localhost:8080)
-	docker compose up --build
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: help deps run build test check fuzz bench compose-up
+compose-up: ## docker compose up --build (postgres + graphd on localhost:8080)
+	$(COMPOSE) up --build
+
+ci: ## what CI runs: installs Docker and PostgreSQL, builds local images, make check, make test, compose smoke test
+	bash .ci/run
+
+.PHONY: help deps run build test check fuzz bench gobench compose-up ci
