@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/graphd/graphd/httpapi/auth"
@@ -31,13 +32,15 @@ func (s *server) authorized(access auth.Access, h http.Handler) http.Handler {
 		caller := devCaller
 		if s.cfg.Auth != nil {
 			raw, err := auth.BearerToken(r.Header.Get("Authorization"))
+			presented := err == nil
 			var p auth.Principal
-			if err == nil {
+			if presented {
 				p, err = s.cfg.Auth.Verify(r.Context(), raw)
 			}
 			if err != nil {
-				if auth.IsInvalidToken(err) {
-					s.unauthenticated(w, r, err.(*auth.InvalidTokenError), r.Header.Get("Authorization") != "")
+				var invalid *auth.InvalidTokenError
+				if errors.As(err, &invalid) {
+					s.unauthenticated(w, r, invalid, presented)
 					return
 				}
 				// The keys could not be loaded: a server-side problem a retry may fix.
@@ -66,10 +69,12 @@ func (s *server) authorized(access auth.Access, h http.Handler) http.Handler {
 	})
 }
 
-// unauthenticated answers 401 with a Bearer challenge (RFC 6750): error="invalid_token" only when a token was sent.
-func (s *server) unauthenticated(w http.ResponseWriter, r *http.Request, e *auth.InvalidTokenError, sent bool) {
+// unauthenticated answers 401 with a Bearer challenge (RFC 6750 §3.1): error="invalid_token" only when a bearer
+// token was presented. A request without one, or with another scheme (Basic), lacks authentication
+// information, and the challenge then carries no error code.
+func (s *server) unauthenticated(w http.ResponseWriter, r *http.Request, e *auth.InvalidTokenError, presented bool) {
 	challenge := `Bearer realm="graphd"`
-	if sent {
+	if presented {
 		challenge += `, error="invalid_token"`
 	}
 	w.Header().Set("WWW-Authenticate", challenge)

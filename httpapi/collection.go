@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -60,7 +61,9 @@ func (s *server) handleListConnectors() http.Handler {
 			out = strconv.AppendInt(out, res.Count, 10)
 			out = append(out, ',')
 		}
-		if res.Next != nil {
+		// A cursor with no rows left under $top leads only to an empty page: the page that served the last of
+		// $top's rows is the last one.
+		if res.Next != nil && res.Next.Remaining != 0 {
 			link := root + "/" + odata.EntitySetPath + "?"
 			if rest != "" {
 				link += rest + "&"
@@ -147,8 +150,12 @@ func queryWithoutSkipToken(raw string) string {
 	parts := strings.Split(raw, "&")
 	kept := parts[:0]
 	for _, p := range parts {
+		// The name as odata.ParseQuery reads it: percent-decoded, case-insensitive, '$' optional.
 		name, _, _ := strings.Cut(p, "=")
-		if n := strings.ToLower(name); n == "$skiptoken" || n == "skiptoken" || n == "%24skiptoken" {
+		if decoded, err := url.QueryUnescape(name); err == nil {
+			name = decoded
+		}
+		if strings.EqualFold(strings.TrimPrefix(name, "$"), "skiptoken") {
 			continue
 		}
 		kept = append(kept, p)

@@ -3,12 +3,13 @@ package httpapi_test
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/graphd/graphd/odata"
 	"github.com/graphd/graphd/store"
 )
 
-// List filters and orders with odata's reference evaluator and pages by position after the cursor's id, which
+// List filters and orders with odata's reference evaluator (ties broken as store.List breaks them) and pages by position after the cursor's id, which
 // is what the keyset query returns for rows that do not change between pages.
 func (f *fakeStore) List(ctx context.Context, tenant string, req store.ListRequest) (store.ListResult, error) {
 	if err := f.enter(ctx); err != nil {
@@ -21,7 +22,7 @@ func (f *fakeStore) List(ctx context.Context, tenant string, req store.ListReque
 			rows = append(rows, c)
 		}
 	}
-	slices.SortFunc(rows, func(a, b odata.Connector) int { return odata.CompareOrder(&a, &b, req.Query.OrderBy) })
+	slices.SortFunc(rows, func(a, b odata.Connector) int { return referenceCompare(&a, &b, req.Query.OrderBy) })
 	res := store.ListResult{Count: int64(len(rows))}
 	remaining := req.Query.Top
 	start := 0
@@ -56,6 +57,25 @@ func (f *fakeStore) List(ctx context.Context, tenant string, req store.ListReque
 		res.Next = next
 	}
 	return res, nil
+}
+
+// referenceCompare is odata.CompareOrder on the order's keys, then id in the direction of the last key, which
+// is how store.List breaks ties (so that one index serves a single-key order and its tiebreak). CompareOrder
+// itself says it breaks ties by ascending id "as the store does"; for orders ending in desc the two disagree.
+func referenceCompare(a, b *odata.Connector, order []odata.OrderBy) int {
+	if slices.ContainsFunc(order, func(o odata.OrderBy) bool { return o.Prop == odata.PropID }) {
+		return odata.CompareOrder(a, b, order) // the keys never tie
+	}
+	sameID := *b
+	sameID.ID = a.ID
+	if c := odata.CompareOrder(a, &sameID, order); c != 0 {
+		return c
+	}
+	c := strings.Compare(a.ID, b.ID)
+	if len(order) > 0 && order[len(order)-1].Desc {
+		c = -c
+	}
+	return c
 }
 
 func sortValue(c *odata.Connector, p odata.PropertyID) any {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"go/ast"
@@ -10,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +32,11 @@ import (
 var (
 	filterSeed  = flag.Uint64("filterseed", 1, "seed of TestFilterDifferential's rows and filters; 0 takes one from the clock")
 	filterCount = flag.Int("filtercount", 6000, "number of generated filters TestFilterDifferential runs")
+)
+
+const (
+	queryTimeout = 60 * time.Second
+	slowQuery    = 10 * time.Second // generous for -race on a loaded machine; these queries take milliseconds
 )
 
 // diffNow is now() for every filter: an instant of the edge values, in an offset other than Z, so that the
@@ -78,6 +86,9 @@ func diffRows(t *testing.T, s *store.Store, seed uint64) []odata.Connector {
 // of the last $orderby item, as the store's indexes do (CompareOrder breaks ties by ascending id).
 func storeOrder(order []odata.OrderBy) func(a, b odata.Connector) int {
 	desc := len(order) > 0 && order[len(order)-1].Desc
+	for _, o := range order {
+		desc = desc && o.Prop != odata.PropID // keys including id never tie
+	}
 	return func(a, b odata.Connector) int {
 		c := odata.CompareOrder(&a, &b, order)
 		if desc {
@@ -98,6 +109,7 @@ type diffCase struct {
 	text  string
 	tree  odata.Expr
 	order []odata.OrderBy
+	count bool // ask for $count too, which List answers with a second statement
 }
 
 // differ runs diffCases against one store and its rows.
@@ -105,6 +117,9 @@ type differ struct {
 	s    *store.Store
 	rows []odata.Connector
 	seed uint64
+	// How many filters selected no row, every row, and some rows: a test where most filters select none or all
+	// would prove little.
+	none, all, some atomic.Int64
 }
 
 // check runs c and returns a description of any disagreement ("" when SQL and Eval agree).
@@ -123,8 +138,12 @@ func (d *differ) check(t *testing.T, c diffCase) string {
 		}
 	}
 	slices.SortStableFunc(want, storeOrder(c.order))
-	res, err := d.s.List(t.Context(), tenantA, store.ListRequest{
-		Query:    odata.Query{Filter: f, OrderBy: c.order, Top: -1, Count: true},
+	// A translation that makes PostgreSQL plan for ever is a bug like any other; fail it rather than hang.
+	ctx, cancel := context.WithTimeout(t.Context(), queryTimeout)
+	defer cancel()
+	start := time.Now()
+	res, err := d.s.List(ctx, tenantA, store.ListRequest{
+		Query:    odata.Query{Filter: f, OrderBy: c.order, Top: -1, Count: c.count},
 		PageSize: 10000,
 		Now:      diffNow,
 	})
@@ -132,11 +151,22 @@ func (d *differ) check(t *testing.T, c diffCase) string {
 		return d.report(c, f, fmt.Sprintf("List: %v", err), nil, want)
 	}
 	got := res.Items
-	if res.Count != int64(len(got)) {
+	if took := time.Since(start); took > slowQuery {
+		return d.report(c, f, fmt.Sprintf("the query took %v", took.Round(time.Millisecond)), got, want)
+	}
+	if c.count && res.Count != int64(len(got)) {
 		return d.report(c, f, fmt.Sprintf("count %d, but %d rows", res.Count, len(got)), got, want)
 	}
 	if !slices.EqualFunc(got, want, func(a, b odata.Connector) bool { return a.ID == b.ID }) {
 		return d.report(c, f, "SQL and Eval disagree", got, want)
+	}
+	switch len(want) {
+	case 0:
+		d.none.Add(1)
+	case len(d.rows):
+		d.all.Add(1)
+	default:
+		d.some.Add(1)
 	}
 	return ""
 }
@@ -195,8 +225,9 @@ func idList(cs []odata.Connector) string {
 	return strings.Join(ids, " ")
 }
 
-// run checks the cases on a few connections at once and fails the test with the first few disagreements.
-func (d *differ) run(t *testing.T, cases []diffCase) {
+// run checks the cases on a few connections at once and fails the test with the first few disagreements. It
+// reports whether all agree.
+func (d *differ) run(t *testing.T, cases []diffCase) bool {
 	t.Helper()
 	const workers = 4
 	var (
@@ -228,6 +259,7 @@ func (d *differ) run(t *testing.T, cases []diffCase) {
 	for _, f := range failures {
 		t.Error(f)
 	}
+	return len(failures) == 0
 }
 
 func TestFilterDifferential(t *testing.T) {
@@ -264,14 +296,16 @@ func TestFilterDifferential(t *testing.T) {
 		if len(text) > odata.MaxFilterLength {
 			continue
 		}
-		cases = append(cases, diffCase{name: fmt.Sprintf("generated filter %d", i), text: text, tree: f, order: g.OrderBy()})
+		cases = append(cases, diffCase{name: fmt.Sprintf("generated filter %d", i), text: text, tree: f, order: g.OrderBy(), count: i%8 == 0})
 	}
 	for i, text := range nastyFilters() {
-		cases = append(cases, diffCase{name: fmt.Sprintf("nasty filter %d", i), text: text})
+		cases = append(cases, diffCase{name: fmt.Sprintf("nasty filter %d", i), text: text, count: true})
 		cases = append(cases, diffCase{name: fmt.Sprintf("nasty filter %d ordered", i), text: text, order: g.OrderBy()})
 	}
-	d.run(t, cases)
-	t.Logf("%d filters over %d rows agree (-filterseed=%d)", len(cases), len(d.rows), seed)
+	if d.run(t, cases) {
+		t.Logf("%d filters over %d rows agree (-filterseed=%d): %d select no row, %d every row, %d some",
+			len(cases), len(d.rows), seed, d.none.Load(), d.all.Load(), d.some.Load())
+	}
 }
 
 // nastyFilters are filters picked by hand for the translation's corner cases: nulls in every position, Boolean
@@ -374,7 +408,7 @@ func nastyFilters() []string {
 		limit(" gt (connectorName gt 'a')", "true"),
 		limit(" in (true,null)", "connectorName eq 'a'"),
 		limit(" or connectorName eq 'x' and machineName ne 'y'", "false"),
-		"connectorName in ("+strings.TrimSuffix(limit("'x',", ""), ",")+")",
+		"connectorName in ("+strings.TrimSuffix(limit("'x',", strings.Repeat(" ", len("connectorName in ()"))), ",")[len("connectorName in ()"):]+")",
 		strings.Repeat("not ", odata.MaxFilterDepth)+"true",
 		strings.Repeat("concat(", odata.MaxFilterDepth-1)+"connectorName"+strings.Repeat(",'x')", odata.MaxFilterDepth-1)+" ne 'a'",
 		strings.Repeat("substring(", odata.MaxFilterDepth-1)+"connectorName"+strings.Repeat(",-3)", odata.MaxFilterDepth-1)+" eq 'abc'",
@@ -411,12 +445,18 @@ func TestFilterSQLAccepted(t *testing.T) {
 		accepted++
 		for _, order := range [][]odata.OrderBy{nil, {{Prop: odata.PropConnectorName, Desc: true}}} {
 			sql, args := store.ListSQL(tenantA, odata.Query{Filter: f, OrderBy: order}, diffNow, 51)
-			rows, err := s.Pool().Query(t.Context(), "EXPLAIN "+sql, args...)
+			ctx, cancel := context.WithTimeout(t.Context(), queryTimeout)
+			start := time.Now()
+			rows, err := s.Pool().Query(ctx, "EXPLAIN "+sql, args...)
 			if err == nil {
 				for rows.Next() {
 				}
 				rows.Close()
 				err = rows.Err()
+			}
+			cancel()
+			if took := time.Since(start); err == nil && took > slowQuery {
+				err = fmt.Errorf("planning took %v", took.Round(time.Millisecond))
 			}
 			if err != nil {
 				t.Errorf("filter %q: PostgreSQL refuses\n%s\nargs %#v\n%v", in, sql, args, err)
@@ -468,4 +508,183 @@ func odataTestStrings(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+// The common filters must be index scans on the (tenant_id, column, id) indexes of migration 00003, or the
+// primary key for id, on a table big enough for the planner to care: both in the custom plans PostgreSQL makes
+// for a statement's first executions and in the generic plan it may switch to for a statement pgx has prepared
+// and reuses, where the parameters are unknown (so starts_with(column, $n) could not use an index there).
+func TestFilterPlansUseIndexes(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("loads 50,000 rows")
+	}
+	s := storetest.Open(t)
+	ctx := t.Context()
+	for _, tenant := range []string{tenantA, tenantB} {
+		_, err := s.Pool().Exec(ctx, `INSERT INTO certificate_connector_details (tenant_id, id, connector_name, machine_name,
+			enrollment_ticks, enrollment_offset, last_checkin_ticks, last_checkin_offset, connector_version)
+			SELECT $1::uuid, gen_random_uuid(), 'name-' || lpad(g::text, 5, '0'), 'machine-' || (g % 1000),
+				630000000000000000 + g::bigint * 100000000000, (g % 3 - 1) * 60, 638000000000000000 + g::bigint, 0, '1.' || (g % 7)
+			FROM generate_series(1, 50000) AS g`, tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Pool().Exec(ctx, "ANALYZE certificate_connector_details"); err != nil {
+		t.Fatal(err)
+	}
+	var someID string
+	if err := s.Pool().QueryRow(ctx, "SELECT id::text FROM certificate_connector_details WHERE tenant_id = $1 LIMIT 1", tenantA).Scan(&someID); err != nil {
+		t.Fatal(err)
+	}
+	late := odata.DateTimeOffset{Ticks: 630000000000000000 + 49900*100000000000, Offset: -480}.String()
+	name := []odata.OrderBy{{Prop: odata.PropConnectorName}}
+	enrollment := []odata.OrderBy{{Prop: odata.PropEnrollmentDateTime, Desc: true}}
+	for _, tc := range []struct {
+		filter string
+		order  []odata.OrderBy
+		index  string
+		// A generic plan may serve an unselective-looking range by walking the primary key in id order and
+		// stopping at the page size; PostgreSQL keeps the custom plan when that costs more.
+		customOnly bool
+	}{
+		{"connectorName eq 'name-00042'", nil, "ccd_connector_name", false},
+		{"connectorName eq 'name-00042'", name, "ccd_connector_name", false},
+		{"not (connectorName ne 'name-00042')", nil, "ccd_connector_name", false},
+		{"connectorName in ('name-00042', 'name-00043', null)", nil, "ccd_connector_name", false},
+		{"startswith(connectorName, 'name-0004')", nil, "ccd_connector_name", false},
+		{"startswith(connectorName, 'name-0004')", name, "ccd_connector_name", false},
+		{"startswith(connectorName, 'name-0004') eq true", nil, "ccd_connector_name", false},
+		{"startswith(connectorName, 'name-0004') and machineName ne 'x'", nil, "ccd_connector_name", false},
+		{"machineName eq 'machine-7' and startswith(connectorName, 'name-0004')", nil, "ccd_", false},
+		{"enrollmentDateTime ge " + late, nil, "ccd_enrollment", true},
+		{"enrollmentDateTime ge " + late, enrollment, "ccd_enrollment", false},
+		{"enrollmentDateTime gt " + late + " and enrollmentDateTime lt now()", enrollment, "ccd_enrollment", false},
+		{"id eq '" + someID + "'", nil, "certificate_connector_details_pkey", false},
+		{"id in ('" + someID + "', 'not-a-guid')", nil, "certificate_connector_details_pkey", false},
+	} {
+		f, err := odata.ParseFilter(tc.filter, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sql, args := store.ListSQL(tenantA, odata.Query{Filter: f, OrderBy: tc.order}, diffNow, 1001)
+		for _, generic := range []bool{false, true} {
+			if generic && tc.customOnly {
+				continue
+			}
+			plan := explain(t, s, sql, args, generic)
+			if os.Getenv("FILTER_PLANS") != "" {
+				t.Logf("%s (order %v, generic %v):\n%s", tc.filter, tc.order, generic, plan)
+			}
+			if !strings.Contains(plan, tc.index) || strings.Contains(plan, "Seq Scan") {
+				t.Errorf("%s (order %v, generic plan %v): want an index scan on %s, got\n%s\nfor %s", tc.filter, tc.order, generic, tc.index, plan, sql)
+			}
+		}
+	}
+}
+
+// explain returns the plan of sql: the custom plan for args, or with generic, the generic plan of the
+// statement prepared on one connection.
+func explain(t *testing.T, s *store.Store, sql string, args []any, generic bool) string {
+	t.Helper()
+	ctx := t.Context()
+	conn, err := s.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	query := "EXPLAIN " + sql
+	if generic {
+		if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec(context.WithoutCancel(ctx), "RESET plan_cache_mode; DEALLOCATE filter_plan")
+		if _, err := conn.Exec(ctx, "PREPARE filter_plan AS "+sql); err != nil {
+			t.Fatalf("prepare %s: %v", sql, err)
+		}
+		// EXECUTE takes no bind parameters: pass each argument as a literal of the type the SQL casts it to,
+		// rendered by the server.
+		params := make([]string, len(args))
+		for i, a := range args {
+			typ := "uuid" // the tenant, $1, is the one argument without a cast
+			if m := regexp.MustCompile(`\$` + strconv.Itoa(i+1) + `::([a-z]+(\[\])?)`).FindStringSubmatch(sql); m != nil {
+				typ = m[1]
+			}
+			var lit string
+			if err := conn.QueryRow(ctx, "SELECT quote_literal(($1::"+typ+")::text)", a).Scan(&lit); err != nil {
+				t.Fatal(err)
+			}
+			params[i] = lit + "::" + typ
+		}
+		query = "EXPLAIN EXECUTE filter_plan(" + strings.Join(params, ", ") + ")"
+		args = nil
+	}
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	var lines []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The SQL of a filter grows linearly with its text, however it nests (a translation that repeats an operand
+// doubles the SQL per level, and PostgreSQL's planning time with it), and and/or chains stay flat lists, so
+// neither Go's recursion nor PostgreSQL's parser (max_stack_depth) sees their length as depth.
+func TestFilterSQLShape(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 10))
+	g := odatatest.NewFilterGen(r)
+	inputs := nastyFilters()
+	for i := range 2000 {
+		inputs = append(inputs, odatatest.Format(g.Filter(1+i%10)))
+	}
+	for _, in := range inputs {
+		if len(in) > odata.MaxFilterLength {
+			continue
+		}
+		f, err := odata.ParseFilter(in, nil)
+		if err != nil {
+			t.Fatalf("ParseFilter(%q): %v", in, err)
+		}
+		sql, _ := store.FilterSQL(f, diffNow)
+		if len(sql) > 64*len(in)+64 {
+			t.Errorf("%d bytes of filter became %d bytes of SQL: %.200s", len(in), len(sql), in)
+		}
+	}
+	for _, chain := range []string{
+		strings.Repeat("connectorName eq 'x' or ", 300) + "true",
+		strings.Repeat("connectorName eq 'x' and ", 300) + "true",
+		"not (" + strings.Repeat("not (connectorName eq 'x') and ", 250) + "true)",
+		strings.Repeat("(", 99) + "true" + strings.Repeat(" or connectorName eq 'x')", 99),
+	} {
+		f, err := odata.ParseFilter(chain, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sql, _ := store.FilterSQL(f, diffNow)
+		depth, deepest := 0, 0
+		for _, c := range sql {
+			switch c {
+			case '(':
+				depth++
+				deepest = max(deepest, depth)
+			case ')':
+				depth--
+			}
+		}
+		if deepest > 4 {
+			t.Errorf("%.60s…: the SQL nests %d parentheses deep: %.300s", chain, deepest, sql)
+		}
+	}
 }

@@ -647,32 +647,34 @@ func (b *sqlBuilder) substring(a []odata.Expr) {
 		return
 	}
 	// The arguments are expressions: each is written once, in a derived table, and the CASE reads them there.
+	// OFFSET 0 keeps the planner from pulling the derived table up, which would put the expressions back in
+	// each place the CASE reads them, and nested, multiply the plan per level. The nulls are tested first:
+	// greatest and least, which clamp, ignore a null argument.
 	b.subqueries++
 	v := "substring" + strconv.Itoa(b.subqueries)
-	b.w("(SELECT CASE ")
+	s, k, l := v+".s", v+".k", v+".l"
+	from := "(least(" + k + ", " + strconv.Itoa(maxChars) + ") + 1)::int"
+	fromEnd := "(-greatest(" + k + ", -" + strconv.Itoa(maxChars) + "))::int"
+	count := "least(" + l + ", " + strconv.Itoa(maxChars) + ")::int"
 	if hasLength {
-		b.w("WHEN " + v + ".l <= 0 THEN left(" + v + ".s, 0) WHEN " + v + ".k < 0 THEN left(right(" + v + ".s, -" + v + ".k), " + v + ".l) ELSE substr(" + v + ".s, " + v + ".k + 1, " + v + ".l) END")
+		b.w("(SELECT CASE WHEN " + k + " IS NULL OR " + l + " IS NULL THEN NULL WHEN " + l + " <= 0 THEN left(" + s + ", 0)" +
+			" WHEN " + k + " < 0 THEN left(right(" + s + ", " + fromEnd + "), " + count + ")" +
+			" ELSE substr(" + s + ", " + from + ", " + count + ") END")
 	} else {
-		b.w("WHEN " + v + ".k < 0 THEN right(" + v + ".s, -" + v + ".k) ELSE substr(" + v + ".s, " + v + ".k + 1) END")
+		b.w("(SELECT CASE WHEN " + k + " IS NULL THEN NULL WHEN " + k + " < 0 THEN right(" + s + ", " + fromEnd + ")" +
+			" ELSE substr(" + s + ", " + from + ") END")
 	}
-	b.w(" FROM (VALUES (")
+	b.w(" FROM (SELECT ")
 	b.value(a[0], odata.KindString)
-	b.w(", ")
-	b.clampedInt(a[1])
+	b.w(" AS s, ")
+	b.value(a[1], odata.KindInt)
+	b.w(" AS k")
 	if hasLength {
 		b.w(", ")
-		b.clampedInt(a[2])
-		b.w(")) AS " + v + "(s, k, l))")
-	} else {
-		b.w(")) AS " + v + "(s, k))")
+		b.value(a[2], odata.KindInt)
+		b.w(" AS l")
 	}
-}
-
-// clampedInt writes an Int64 expression clamped to ±maxChars, as int4.
-func (b *sqlBuilder) clampedInt(x odata.Expr) {
-	b.w("greatest(least(")
-	b.value(x, odata.KindInt)
-	b.w(", " + strconv.Itoa(maxChars) + "), -" + strconv.Itoa(maxChars) + ")::int")
+	b.w(" OFFSET 0) AS " + v + ")")
 }
 
 // substringConst is substring with literal start and length, decided here: the string is the only SQL operand.

@@ -14,12 +14,14 @@ import (
 )
 
 // The PATCH every worker sends: the seed's body (examples/seed-patch.json) with a varying connectorName, so
-// each request really changes the row. The id and name digits are overwritten in place per request.
+// each request really changes the row. The name keeps the fixture's "conn-%07d" of the row and appends random
+// digits, so the collection queries' startswith filter selects the same rows however often they were patched.
+// The id and name digits are overwritten in place per request.
 const (
 	collectionPath = "/beta/deviceManagement/certificateConnectorDetails"
 	nameDigits     = 7
 	patchBody      = `{"@odata.type":"#microsoft.graph.certificateConnectorDetails",` +
-		`"connectorName":"conn-0000000",` +
+		`"connectorName":"conn-0000000.0000000",` +
 		`"machineName":"Machine Name value",` +
 		`"enrollmentDateTime":"2016-12-31T23:57:59.3726057-08:00",` +
 		`"lastCheckinDateTime":"2017-01-01T00:02:46.0431416-08:00",` +
@@ -157,8 +159,9 @@ func (w *worker) loop(ctx context.Context, start, end time.Time) {
 		if !began.Before(end) {
 			return
 		}
-		putDigits(w.req[w.idAt:w.idAt+idDigits], w.rng.IntN(w.rows)+1)
-		putDigits(w.req[w.nameAt:w.nameAt+nameDigits], w.rng.IntN(10_000_000))
+		n := w.rng.IntN(w.rows) + 1
+		putDigits(w.req[w.idAt:w.idAt+idDigits], n)
+		putName(w.req[w.nameAt:], n, w.rng.IntN(10_000_000))
 		status, err := w.roundTrip()
 		done := time.Now()
 		counted := !began.Before(start) && !done.After(end)
@@ -270,6 +273,13 @@ func discardChunked(br *bufio.Reader) error {
 			return nil
 		}
 	}
+}
+
+// putName writes the connectorName digits of row n with suffix into name, which starts at the row's digits of
+// "conn-0000000.0000000".
+func putName(name []byte, n, suffix int) {
+	putDigits(name[:nameDigits], n)
+	putDigits(name[nameDigits+1:2*nameDigits+1], suffix)
 }
 
 // putDigits writes n into b as zero-padded decimal digits, filling all of b.

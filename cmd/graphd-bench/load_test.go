@@ -38,6 +38,15 @@ func TestReadResponse(t *testing.T) {
 	}
 }
 
+func TestPutName(t *testing.T) {
+	t.Parallel()
+	name := []byte("conn-0000000.0000000")
+	putName(name[len("conn-"):], 4321, 765)
+	if got := string(name); got != "conn-0004321.0000765" {
+		t.Errorf("putName = %q", got)
+	}
+}
+
 func TestPutDigits(t *testing.T) {
 	t.Parallel()
 	b := []byte("xx-0000000-xx")

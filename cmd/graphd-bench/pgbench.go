@@ -36,12 +36,14 @@ func capturedUpdate(ctx context.Context, db *pgx.Conn) (string, error) {
 	return strings.TrimSpace(q), err
 }
 
-// pgbenchColumns maps each column to the pgbench expression of its value: the statement's parameters as pgbench variables: the same values the PATCH body carries,
-// in the representation store.Update binds. The id is computed from the random row number.
+// pgbenchColumns maps each column to the pgbench expression of its value. Two are SQL expressions, because
+// pgbench variables are numbers or fixed strings: the id computed from the row number, and the connectorName
+// the PATCH sends ("conn-%07d.%07d" of the row and random digits). The rest are parameters, the same values
+// the PATCH body carries, in the representation store.Update binds.
 var pgbenchColumns = map[string]string{
 	"tenant_id":           ":tenant",
 	"id":                  "CAST('" + idPrefix + "' || lpad(CAST(:n AS text), 12, '0') AS uuid)",
-	"connector_name":      ":name",
+	"connector_name":      "'conn-' || lpad(CAST(:n AS text), 7, '0') || '.' || lpad(CAST(:suffix AS text), 7, '0')",
 	"machine_name":        ":machine",
 	"enrollment_ticks":    ":enrollment_ticks",
 	"enrollment_offset":   ":enrollment_offset",
@@ -78,7 +80,7 @@ func pgbenchScript(stmt string, rows int) (string, error) {
 	if len(missing) > 0 {
 		return "", fmt.Errorf("parameters %v of the statement are bound to no known column", missing)
 	}
-	return fmt.Sprintf("\\set n random(1, %d)\n\\set name random(1000000, 9999999)\n%s;\n", rows, script), nil
+	return fmt.Sprintf("\\set n random(1, %d)\n\\set suffix random(0, 9999999)\n%s;\n", rows, script), nil
 }
 
 // pgbenchDefines are the constant variables (-D), the seed PATCH's values as graphd binds them.

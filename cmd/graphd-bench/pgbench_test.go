@@ -15,7 +15,7 @@ func TestPgbenchScript(t *testing.T) {
 		}
 		for _, want := range []string{
 			`\set n random(1, 10000)`,
-			"SET connector_name = :name, machine_name = :machine, enrollment_ticks = :enrollment_ticks,",
+			"SET connector_name = 'conn-' || lpad(CAST(:n AS text), 7, '0') || '.' || lpad(CAST(:suffix AS text), 7, '0'), machine_name = :machine,",
 			"WHERE tenant_id = :tenant AND id = CAST('00000000-0000-4000-8000-' || lpad(CAST(:n AS text), 12, '0') AS uuid) RETURNING id,",
 		} {
 			if !strings.Contains(script, want) {

@@ -30,8 +30,12 @@ func (b *bench) printHeader(ctx context.Context) {
 	fmt.Fprintf(b.out, "graphd-bench %s\n", b.began.Format(time.RFC3339))
 	fmt.Fprintf(b.out, "machine: %d CPUs (shared by graphd, PostgreSQL and the load generator), load average %s at start\n",
 		runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "))
-	fmt.Fprintf(b.out, "graphd: %s (GRAPHD_LOG_LEVEL=warn, GRAPHD_AUTH=none), embedded PostgreSQL %s: fsync=%s synchronous_commit=%s full_page_writes=%s shared_buffers=%s max_wal_size=%s\n",
-		b.opt.graphd, b.pgVer, settings["fsync"], settings["synchronous_commit"], settings["full_page_writes"], settings["shared_buffers"], settings["max_wal_size"])
+	extra := ""
+	if len(b.opt.env) > 0 {
+		extra = ", " + b.opt.env.String()
+	}
+	fmt.Fprintf(b.out, "graphd: %s (GRAPHD_LOG_LEVEL=warn, GRAPHD_AUTH=none%s), embedded PostgreSQL %s: fsync=%s synchronous_commit=%s full_page_writes=%s shared_buffers=%s max_wal_size=%s\n",
+		b.opt.graphd, extra, b.pgVer, settings["fsync"], settings["synchronous_commit"], settings["full_page_writes"], settings["shared_buffers"], settings["max_wal_size"])
 }
 
 func (b *bench) printPatch(title string, ps []patchPhase) {
@@ -142,7 +146,7 @@ func (b *bench) printComparison() {
 	fmt.Fprintf(b.out, "\ntargets (issue 5, item 8)\n")
 	for _, g := range b.pgbench {
 		c := g.run.clients
-		if c == b.graphdSessions && findPatch(b.patch, ratioConns) != nil {
+		if c == b.graphdSessions && c != ratioConns && findPatch(b.patch, ratioConns) != nil {
 			p := findPatch(b.patch, ratioConns)
 			fmt.Fprintf(b.out, "  PATCH req/s at %d connections ÷ pgbench tx/s at graphd's %d sessions: %.2f\n", ratioConns, c, p.res.rps()/g.run.tps)
 		}
@@ -163,7 +167,7 @@ func (b *bench) printComparison() {
 
 func (b *bench) printProfile() {
 	p := b.prof
-	fmt.Fprintf(b.out, "\nCPU profile: perf record -a -g -F 499 for 5 s of an extra PATCH run (%s)\n", b.profileNote)
+	fmt.Fprintf(b.out, "\nCPU profile: perf record -a -g -F %d for 5 s of an extra PATCH run over %d rows (%s)\n", profileHz, b.opt.rows, b.profileNote)
 	section := func(title string, lines []string) {
 		fmt.Fprintf(b.out, "%s\n", title)
 		for _, l := range lines {
@@ -180,43 +184,67 @@ func (b *bench) printScale() {
 	s := b.scalePatch
 	fmt.Fprintf(b.out, "\nscale: %d rows (COPY of %d more rows took %.0f s), PATCH at %d connections\n", s.rows, s.rows-b.opt.rows, b.growTime.Seconds(), s.conns)
 	tw := b.table()
-	fmt.Fprintln(tw, "rows\treq/s\tp50 ms\tp99 ms\terrors\tpgbench tx/s\tPATCH÷pgbench\tRSS MiB\t")
-	line := func(p *patchPhase, g *pgbenchPhase) {
-		tps, ratio := "-", "-"
-		if g != nil && g.run.tps > 0 {
-			tps, ratio = fmt.Sprintf("%.0f", g.run.tps), fmt.Sprintf("%.2f", p.res.rps()/g.run.tps)
+	fmt.Fprintf(tw, "rows\treq/s\tp50 ms\tp99 ms\terrors\tpgbench %d tx/s\tpgbench %d tx/s\tRSS MiB\t\n", b.graphdSessions, ratioConns)
+	tps := func(g *pgbenchPhase) string {
+		if g == nil {
+			return "-"
 		}
-		fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%.2f\t%d\t%s\t%s\t%.1f\t\n", p.rows, p.res.rps(), ms(p.lat.p50), ms(p.lat.p99), p.res.errors, tps, ratio, mib(p.rss))
+		return fmt.Sprintf("%.0f", g.run.tps)
 	}
 	if base := findPatch(b.patch, s.conns); base != nil {
-		line(base, findPgbenchRun(b.pgbench, s.conns))
+		fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%.2f\t%d\t%s\t%s\t%.1f\t\n", base.rows, base.res.rps(), ms(base.lat.p50), ms(base.lat.p99), base.res.errors,
+			tps(b.sessionsPgbench(false)), tps(findPgbenchRun(b.pgbench, ratioConns)), mib(base.rss))
 	}
-	line(s, b.scalePgbench)
+	fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%.2f\t%d\t%s\t%s\t%.1f\t\n", s.rows, s.res.rps(), ms(s.lat.p50), ms(s.lat.p99), s.res.errors,
+		tps(b.sessionsPgbench(true)), tps(b.scalePgbench), mib(s.rss))
 	tw.Flush()
-	if g, base := b.scalePgbenchSessions, findPgbenchRun(b.pgbench, b.graphdSessions); g != nil && base != nil && g.run.tps > 0 && base.run.tps > 0 {
-		fmt.Fprintf(b.out, "pgbench at graphd's %d sessions: %.0f tx/s at %d rows, %.0f at %d rows; PATCH at %d connections ÷ it: %.2f and %.2f\n",
-			b.graphdSessions, base.run.tps, b.opt.rows, g.run.tps, s.rows, s.conns,
-			findPatch(b.patch, s.conns).res.rps()/base.run.tps, s.res.rps()/g.run.tps)
-	}
 	b.printCosts(b.phaseRows(true))
 	if base := findPatch(b.patch, s.conns); base != nil {
 		fmt.Fprintf(b.out, "CPU per PATCH at %d → %d rows: graphd %s → %s µs, postgres %s → %s µs\n", b.opt.rows, s.rows,
 			us(base.cost.graphd), us(s.cost.graphd), us(base.cost.postgres), us(s.cost.postgres))
 	}
-	if r, ok := b.flat(); ok {
-		fmt.Fprintf(b.out, "PATCH req/s at %d rows ÷ at %d rows: %.2f (flat, want ≥ %.2f): %s\n", s.rows, b.opt.rows, r, flatTarget, verdict(r >= flatTarget))
+	f, ok := b.flatness()
+	if !ok {
+		return
+	}
+	fmt.Fprintf(b.out, "PATCH req/s at %d rows ÷ at %d rows: %.2f\n", s.rows, b.opt.rows, f.patch)
+	if f.database > 0 {
+		fmt.Fprintf(b.out, "the database alone (pgbench at graphd's %d sessions), same rows: %.2f\n", b.graphdSessions, f.database)
+		fmt.Fprintf(b.out, "graphd's own cost, PATCH ÷ that pgbench, at %d rows ÷ at %d rows: %.2f (flat, want ≥ %.2f): %s\n",
+			s.rows, b.opt.rows, f.graphd, flatTarget, verdict(f.graphd >= flatTarget))
 	}
 }
 
-func (b *bench) flat() (float64, bool) {
+// sessionsPgbench is the pgbench run at graphd's session count, at the base row count or at scale.
+func (b *bench) sessionsPgbench(scale bool) *pgbenchPhase {
+	switch {
+	case !scale:
+		return findPgbenchRun(b.pgbench, b.graphdSessions)
+	case b.graphdSessions == ratioConns:
+		return b.scalePgbench
+	}
+	return b.scalePgbenchSessions
+}
+
+// flat is how throughput changed from the base row count to the scale check's: PATCH's, the database's alone
+// (pgbench with graphd's session count; 0 if unknown), and graphd's share, the first divided by the second.
+type flat struct{ patch, database, graphd float64 }
+
+func (b *bench) flatness() (flat, bool) {
+	var f flat
 	if b.scalePatch == nil {
-		return 0, false
+		return f, false
 	}
 	base := findPatch(b.patch, b.scalePatch.conns)
 	if base == nil || base.res.rps() == 0 {
-		return 0, false
+		return f, false
 	}
-	return b.scalePatch.res.rps() / base.res.rps(), true
+	f.patch = b.scalePatch.res.rps() / base.res.rps()
+	if g0, g1 := b.sessionsPgbench(false), b.sessionsPgbench(true); g0 != nil && g1 != nil && g0.run.tps > 0 && g1.run.tps > 0 {
+		f.database = g1.run.tps / g0.run.tps
+		f.graphd = f.patch / f.database
+	}
+	return f, true
 }
 
 func (b *bench) printCollection() {
@@ -266,8 +294,11 @@ func (b *bench) printSummary() {
 			fmt.Fprintf(w, " pgbench_tps=%.0f ratio=%.2f", g.run.tps, s.res.rps()/g.run.tps)
 		}
 		fmt.Fprintln(w)
-		if r, ok := b.flat(); ok {
-			fmt.Fprintf(w, "target flat_%d_vs_%d=%.2f want>=%.2f %s\n", s.rows, b.opt.rows, r, flatTarget, verdict(r >= flatTarget))
+		if f, ok := b.flatness(); ok {
+			fmt.Fprintf(w, "info patch_rps_%d_vs_%d=%.2f pgbench_at_graphd_sessions_%d_vs_%d=%.2f\n", s.rows, b.opt.rows, f.patch, s.rows, b.opt.rows, f.database)
+			if f.database > 0 {
+				fmt.Fprintf(w, "target flat_graphd_share_%d_vs_%d=%.2f want>=%.2f %s\n", s.rows, b.opt.rows, f.graphd, flatTarget, verdict(f.graphd >= flatTarget))
+			}
 		}
 	}
 	switch {

@@ -28,7 +28,7 @@ type graphdServer struct {
 
 // startGraphd starts bin serve on a free loopback port with its data under dir and waits until /readyz
 // answers 200. The cluster keeps PostgreSQL's default durability settings (fsync, synchronous_commit).
-func startGraphd(ctx context.Context, bin, dir string) (*graphdServer, error) {
+func startGraphd(ctx context.Context, bin, dir string, extraEnv []string) (*graphdServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -50,6 +50,7 @@ func startGraphd(ctx context.Context, bin, dir string) (*graphdServer, error) {
 		"GRAPHD_LOG_LEVEL=warn", // an access log line per request at info would be part of the measurement
 		"GRAPHD_AUTH=none",
 	)
+	s.env = append(s.env, extraEnv...)
 	logf, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err
@@ -79,6 +80,9 @@ func freePort() (int, error) {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
+
+// fixedEnv are the graphd settings the bench decides.
+var fixedEnv = []string{"GRAPHD_DATA_DIR", "GRAPHD_ADDR", "GRAPHD_LOG_LEVEL", "GRAPHD_AUTH"}
 
 // withoutVars drops the variables whose names start with one of prefixes, so nothing in the caller's
 // environment redirects graphd to another database or configures it differently.

@@ -70,10 +70,12 @@ func IsInvalidToken(err error) bool {
 
 // BearerToken extracts the token from an Authorization header value.
 func BearerToken(header string) (string, error) {
-	if header == "" {
+	header = strings.TrimSpace(header)
+	// "Bearer" alone is what a client sends with an empty token once the header's trailing space is trimmed.
+	if header == "" || strings.EqualFold(header, "Bearer") {
 		return "", invalidToken("Access token is empty.")
 	}
-	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", invalidToken("The Authorization header must use the Bearer scheme.")
 	}

@@ -15,8 +15,13 @@ import (
 )
 
 // MinRefreshInterval bounds how often a remote JWKS is fetched again on unknown kids, so a flood of tokens with
-// made-up kids cannot turn into a flood of fetches.
+// made-up kids cannot turn into a flood of fetches. It also spaces the retries while a fetch keeps failing and
+// an older set is still being served.
 const MinRefreshInterval = 30 * time.Second
+
+// RetryInterval spaces the attempts while no set has ever loaded: each request meanwhile fails at once (503)
+// instead of queueing for a fetch of its own.
+const RetryInterval = 5 * time.Second
 
 // JWKSSource reads a JWKS from a file or an https URL and caches it.
 type JWKSSource struct {
@@ -27,7 +32,9 @@ type JWKSSource struct {
 
 	mu      sync.Mutex
 	set     *jose.JSONWebKeySet
-	fetched time.Time
+	fetched time.Time // when set was loaded
+	tried   time.Time // when a load was last attempted, whatever its outcome
+	err     error     // why the last load failed, while set is nil
 }
 
 // NewJWKSSource makes a source for location: a file path, or an https:// URL (http:// only for loopback
@@ -47,42 +54,55 @@ func isLoopbackURL(u string) bool {
 	return strings.HasPrefix(rest, "127.0.0.1") || strings.HasPrefix(rest, "localhost") || strings.HasPrefix(rest, "[::1]")
 }
 
-// Keys returns the cached set, loading it on first use and again after an hour.
+// Keys returns the cached set, loading it on first use and again after an hour. While that reload fails, the
+// old set is served and the reload retried every MinRefreshInterval.
 func (s *JWKSSource) Keys(ctx context.Context) (*jose.JSONWebKeySet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.set != nil && s.now().Sub(s.fetched) < s.maxAge {
+	now := s.now()
+	if s.set != nil && (now.Sub(s.fetched) < s.maxAge || now.Sub(s.tried) < MinRefreshInterval) {
 		return s.set, nil
 	}
-	return s.loadLocked(ctx)
+	return s.loadLocked(ctx, now)
 }
 
-// Refresh reloads the set unless it was loaded less than MinRefreshInterval ago. Callers queue on the mutex,
-// so concurrent refreshes collapse into one fetch.
+// Refresh reloads the set unless a load was attempted less than MinRefreshInterval ago, successful or not.
+// Callers queue on the mutex, so concurrent refreshes collapse into one fetch.
 func (s *JWKSSource) Refresh(ctx context.Context) (*jose.JSONWebKeySet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.set != nil && s.now().Sub(s.fetched) < MinRefreshInterval {
+	now := s.now()
+	if s.set != nil && now.Sub(s.tried) < MinRefreshInterval {
 		return s.set, nil
 	}
-	return s.loadLocked(ctx)
+	return s.loadLocked(ctx, now)
 }
 
-func (s *JWKSSource) loadLocked(ctx context.Context) (*jose.JSONWebKeySet, error) {
+func (s *JWKSSource) loadLocked(ctx context.Context, now time.Time) (*jose.JSONWebKeySet, error) {
+	if s.set == nil && s.err != nil && now.Sub(s.tried) < RetryInterval {
+		return nil, s.err
+	}
 	data, err := s.read(ctx)
 	if err == nil {
 		var set jose.JSONWebKeySet
 		if err = json.Unmarshal(data, &set); err == nil {
-			s.set, s.fetched = &set, s.now()
+			s.set, s.fetched, s.tried, s.err = &set, now, now, nil
 			return s.set, nil
 		}
 	}
+	if ctx.Err() == nil {
+		// A failure of the source, not of this request's context, which says nothing about the next attempt.
+		s.tried = now
+	}
 	if s.set != nil {
-		// Keep serving the last good set; try again after the minimum interval.
-		s.fetched = s.now().Add(MinRefreshInterval - s.maxAge)
+		// Keep serving the last good set.
 		return s.set, nil
 	}
-	return nil, fmt.Errorf("auth: load JWKS from %s: %w", s.location, err)
+	err = fmt.Errorf("auth: load JWKS from %s: %w", s.location, err)
+	if ctx.Err() == nil {
+		s.err = err
+	}
+	return nil, err
 }
 
 func (s *JWKSSource) read(ctx context.Context) ([]byte, error) {
