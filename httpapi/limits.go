@@ -9,7 +9,7 @@ import (
 // Defaults of the request limits.
 const (
 	DefaultMaxHeaderBytes = 32 << 10
-	DefaultMaxURLBytes    = 16 << 10
+	DefaultMaxURLBytes    = 64 << 10 // room for an 8 KiB $filter percent-encoded three times over
 	DefaultRequestTimeout = 30 * time.Second
 )
 

@@ -31,7 +31,7 @@ import (
 
 var (
 	filterSeed  = flag.Uint64("filterseed", 1, "seed of TestFilterDifferential's rows and filters; 0 takes one from the clock")
-	filterCount = flag.Int("filtercount", 6000, "number of generated filters TestFilterDifferential runs")
+	filterCount = flag.Int("filtercount", 5000, "number of generated filters TestFilterDifferential runs")
 )
 
 const (

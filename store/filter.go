@@ -115,7 +115,7 @@ func (b *sqlBuilder) junction(n *odata.Binary, negate bool, leaf func(odata.Expr
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		e, neg := unwrapNot(p.e, p.negate)
-		if j, ok := e.(*odata.Binary); ok && isJunction(j) && (j.Op == odata.OpOr) != neg == or {
+		if j, ok := e.(*odata.Binary); ok && isJunction(j) && ((j.Op == odata.OpOr) != neg) == or {
 			stack = append(stack, polar{j.Right, neg}, polar{j.Left, neg})
 			continue
 		}

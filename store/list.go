@@ -139,9 +139,15 @@ func (b *sqlBuilder) orderBy(order []odata.OrderBy) {
 	b.w(" ORDER BY ")
 	for _, o := range order {
 		b.w(columns[o.Prop].name)
-		if o.Desc {
+		switch {
+		case !odata.Properties[o.Prop].Nullable && o.Desc:
+			// No NULLS clause on columns that cannot be null: the planner would not match it to the index.
+			b.w(" DESC, ")
+		case !odata.Properties[o.Prop].Nullable:
+			b.w(" ASC, ")
+		case o.Desc:
 			b.w(" DESC NULLS LAST, ")
-		} else {
+		default:
 			b.w(" ASC NULLS FIRST, ")
 		}
 	}

@@ -30,7 +30,6 @@ type bench struct {
 	probe   *probe
 	pgVer   string
 
-	loadTime   time.Duration
 	patch      []patchPhase
 	stmt       string // the UPDATE pgbench runs
 	stmtNote   string
@@ -98,7 +97,7 @@ func (b *bench) load(ctx context.Context) error {
 	if err := b.srv.command(ctx, "import", fixture); err != nil {
 		return err
 	}
-	b.loadTime = time.Since(began)
+	b.progress("  imported in %.1f s", time.Since(began).Seconds())
 	if _, err := b.db.Exec(ctx, "VACUUM ANALYZE "+table); err != nil {
 		return err
 	}

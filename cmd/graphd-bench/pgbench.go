@@ -127,14 +127,12 @@ func versionOf(path string) int {
 
 // pgbenchRun is one pgbench invocation's result.
 type pgbenchRun struct {
-	clients  int
-	tps      float64
-	meanLat  time.Duration
-	txs      int
-	failed   int
-	cpu      time.Duration // pgbench's own CPU
-	wall     time.Duration
-	duration time.Duration
+	clients int
+	tps     float64
+	meanLat time.Duration
+	txs     int
+	failed  int
+	cpu     time.Duration // pgbench's own CPU
 }
 
 // errNoTransactions is pgbench completing no transaction in its time (it then prints no tps).
@@ -150,7 +148,7 @@ var (
 // runPgbench runs the script with clients connections for d over the cluster's unix socket, in prepared mode
 // (pgx prepares its statements too) and without pgbench's own VACUUM of its tables.
 func runPgbench(ctx context.Context, bin, script string, defines []string, c cluster, clients int, d time.Duration) (pgbenchRun, error) {
-	r := pgbenchRun{clients: clients, duration: d}
+	r := pgbenchRun{clients: clients}
 	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(clients, 2)),
 		"-T", strconv.Itoa(int(d.Seconds())), "-f", script, "-h", c.sockDir, "-p", c.port, "-U", "graphd"}
 	for _, d := range defines {
@@ -159,9 +157,7 @@ func runPgbench(ctx context.Context, bin, script string, defines []string, c clu
 	args = append(args, "graphd")
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = withoutVars(os.Environ(), "PG")
-	began := time.Now()
 	out, err := cmd.CombinedOutput()
-	r.wall = time.Since(began)
 	if err != nil {
 		return r, fmt.Errorf("pgbench: %w\n%s", err, out)
 	}

@@ -141,9 +141,28 @@ func (b *bench) peakHWM() int64 {
 	return hwm
 }
 
+// noisyCores is how much CPU other processes may take during a phase before the bench warns that its
+// figures reflect the machine's other work as much as graphd's.
+const noisyCores = 0.5
+
+// busiestOther returns the phase during which other processes used the most CPU, and how many cores.
+func (b *bench) busiestOther() (string, float64) {
+	label, most := "", 0.0
+	for _, r := range append(b.phaseRows(false), b.phaseRows(true)...) {
+		if r.cost.otherCores > most {
+			label, most = r.label, r.cost.otherCores
+		}
+	}
+	return label, most
+}
+
 func (b *bench) printComparison() {
 	b.printCosts(b.phaseRows(false))
 	fmt.Fprintf(b.out, "\ntargets (issue 5, item 8)\n")
+	if label, cores := b.busiestOther(); cores > noisyCores {
+		fmt.Fprintf(b.out, "  warning: other processes used up to %.2f of the %d cores (during %s); these figures are theirs as much as graphd's\n",
+			cores, runtime.NumCPU(), label)
+	}
 	for _, g := range b.pgbench {
 		c := g.run.clients
 		if c == b.graphdSessions && c != ratioConns && findPatch(b.patch, ratioConns) != nil {
@@ -313,6 +332,8 @@ func (b *bench) printSummary() {
 		fmt.Fprintf(w, "query collection queries: %s\n", b.collectionNote)
 	}
 	fmt.Fprintf(w, "graphd rss_mib=%.1f hwm_mib=%.1f at the end\n", mib(b.finalRSS), mib(b.finalHWM))
+	label, cores := b.busiestOther()
+	fmt.Fprintf(w, "machine other_processes_max_cores=%.2f during=%q\n", cores, label)
 	if b.profileNote != "" && b.prof == nil {
 		fmt.Fprintf(w, "profile %s\n", b.profileNote)
 	}
