@@ -98,7 +98,7 @@ func NewServer(cfg Config, st ConnectorStore) http.Handler {
 		cfg.Now = time.Now
 	}
 	if cfg.NewRequestID == nil {
-		cfg.NewRequestID = newRequestID
+		cfg.NewRequestID = odata.NewGUID
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = DefaultPageSize

@@ -1,5 +1,7 @@
 package odata
 
+import "crypto/rand"
+
 // The names Graph gives the entity and its home.
 const (
 	Namespace      = "microsoft.graph"
@@ -191,4 +193,29 @@ func ParseGUID(s string) (string, bool) {
 		b[i] = c
 	}
 	return string(b[:]), true
+}
+
+// FormatGUID writes 16 bytes as a lower-case GUID.
+func FormatGUID(b [16]byte) string {
+	const hex = "0123456789abcdef"
+	var out [36]byte
+	j := 0
+	for i, v := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hex[v>>4], hex[v&0xF]
+		j += 2
+	}
+	return string(out[:])
+}
+
+// NewGUID makes a random (version 4) GUID in lower case, for entity ids and request ids.
+func NewGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read does not fail on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return FormatGUID(b)
 }

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -51,7 +49,7 @@ func (s *Store) Get(ctx context.Context, tenant, id string) (odata.Connector, er
 
 // Create inserts a connector with a new server-generated id.
 func (s *Store) Create(ctx context.Context, tenant string, p *odata.Patch) (odata.Connector, error) {
-	c := odata.NewConnector(newGUID(), p)
+	c := odata.NewConnector(odata.NewGUID(), p)
 	err := s.pool.QueryRow(ctx, "INSERT INTO "+table+" (tenant_id, "+insertList+") VALUES ($1, "+insertParams+") RETURNING version",
 		insertArgs(tenant, &c)...).Scan(&c.Version)
 	return c, translate(err)
@@ -224,35 +222,9 @@ func scanConnector(row pgx.Row, c *odata.Connector) error {
 	if err != nil {
 		return err
 	}
-	c.ID = formatUUID(id.Bytes)
+	c.ID = odata.FormatGUID(id.Bytes)
 	c.ConnectorName = odata.NullString{Value: name.String, Valid: name.Valid}
 	c.MachineName = odata.NullString{Value: machine.String, Valid: machine.Valid}
 	c.ConnectorVersion = odata.NullString{Value: version.String, Valid: version.Valid}
 	return nil
-}
-
-func formatUUID(b [16]byte) string {
-	const hex = "0123456789abcdef"
-	var out [36]byte
-	j := 0
-	for i, v := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out[j] = '-'
-			j++
-		}
-		out[j], out[j+1] = hex[v>>4], hex[v&0xF]
-		j += 2
-	}
-	return string(out[:])
-}
-
-// newGUID makes a random (version 4) GUID in lower case.
-func newGUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err)) // crypto/rand does not fail on Linux
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return formatUUID(b)
 }
