@@ -6,11 +6,20 @@ import (
 	"github.com/graphd/graphd/odata"
 )
 
+// actionHandlers are the implementations of the model's bound actions, by set name and action name. The model
+// names the actions and their access; routes binds each to its path.
+func (s *server) actionHandlers() map[string]func(*odata.EntitySet) http.Handler {
+	return map[string]func(*odata.EntitySet) http.Handler{
+		odata.ConnectorsSet + "/getHealthMetrics":          s.handleGetHealthMetrics,
+		odata.ConnectorsSet + "/getHealthMetricTimeSeries": s.handleGetHealthMetricTimeSeries,
+	}
+}
+
 // handleGetHealthMetrics serves the bound action getHealthMetrics: for each requested metric, the sum of
 // successCount + failureCount over the connector's samples.
-func (s *server) handleGetHealthMetrics() http.Handler {
+func (s *server) handleGetHealthMetrics(set *odata.EntitySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, body, id, ok := s.actionRequest(w, r)
+		f, body, id, ok := s.actionRequest(set, w, r)
 		if !ok {
 			return
 		}
@@ -33,9 +42,9 @@ func (s *server) handleGetHealthMetrics() http.Handler {
 
 // handleGetHealthMetricTimeSeries serves the bound action getHealthMetricTimeSeries: one metric's samples
 // between start and end (now when omitted), in time order.
-func (s *server) handleGetHealthMetricTimeSeries() http.Handler {
+func (s *server) handleGetHealthMetricTimeSeries(set *odata.EntitySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, body, id, ok := s.actionRequest(w, r)
+		f, body, id, ok := s.actionRequest(set, w, r)
 		if !ok {
 			return
 		}
@@ -49,7 +58,7 @@ func (s *server) handleGetHealthMetricTimeSeries() http.Handler {
 		}
 		end := ts.End
 		if !ts.HasEnd {
-			end = odata.FromTime(s.cfg.Now().UTC())
+			end = s.now()
 		}
 		samples, err := s.store.HealthMetricTimeSeries(r.Context(), callerFrom(r.Context()).TenantID, id, ts.MetricName, ts.Start, end)
 		if err != nil {
@@ -62,11 +71,11 @@ func (s *server) handleGetHealthMetricTimeSeries() http.Handler {
 
 // actionRequest checks what both actions share: Accept, the body's media type and size, and the key. The key
 // is returned empty when it is not a GUID, so the caller answers 404 only after the body has been validated.
-func (s *server) actionRequest(w http.ResponseWriter, r *http.Request) (format, []byte, string, bool) {
+func (s *server) actionRequest(set *odata.EntitySet, w http.ResponseWriter, r *http.Request) (format, []byte, string, bool) {
 	f, err := negotiate(r)
 	if err == nil && r.URL.RawQuery != "" {
 		// Actions take no query options; a $-option is an error, others are ignored.
-		_, err = odata.ParseQuery(r.URL.RawQuery, true)
+		_, err = odata.ParseQuery(set.Type, r.URL.RawQuery, odata.ForEntity)
 	}
 	if err != nil {
 		s.error(w, r, err)
@@ -77,7 +86,7 @@ func (s *server) actionRequest(w http.ResponseWriter, r *http.Request) (format, 
 		s.error(w, r, err)
 		return format{}, nil, "", false
 	}
-	id, _ := key(r)
+	id, _ := key(set, r)
 	return f, body, id, true
 }
 

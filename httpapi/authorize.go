@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/graphd/graphd/httpapi/auth"
 	"github.com/graphd/graphd/odata"
@@ -24,10 +25,31 @@ func callerFrom(ctx context.Context) Caller {
 var devCaller = Caller{TenantID: odata.DevTenantID, Principal: auth.Principal{
 	TenantID: odata.DevTenantID, Subject: "dev", Scopes: []string{auth.PermReadWriteAll}}}
 
-// authorized runs h for callers whose token grants access. It runs after routing has chosen the handler, so an
-// unknown path (400) or verb (405) wins over a missing token (401), which wins over missing permission (403),
-// as contract §0.6 orders them.
-func (s *server) authorized(access auth.Access, h http.Handler) http.Handler {
+// allows reports whether the principal holds one of perms (none: any valid token grants access). Delegated and
+// application permissions both count, so a token carrying both is judged on their union.
+func allows(p *auth.Principal, perms []string) bool {
+	if len(perms) == 0 {
+		return true
+	}
+	for _, list := range [2][]string{p.Scopes, p.Roles} {
+		for _, have := range list {
+			for _, want := range perms {
+				if strings.EqualFold(have, want) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// authorized runs h for callers whose token holds one of perms, then checks the request's size limits. It runs
+// after routing has chosen the handler, so an unknown path (400) or verb (405) wins over a missing token (401),
+// which wins over missing permission (403), which wins over the header and URL limits (431, 414), as contract
+// §0.6 orders them.
+func (s *server) authorized(perms []string, h http.Handler) http.Handler {
+	required := "Application is not authorized to perform this operation. Application must have one of the following scopes: " + strings.Join(perms, ", ") + "."
+	h = s.withRequestLimits(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller := devCaller
 		if s.cfg.Auth != nil {
@@ -52,8 +74,8 @@ func (s *server) authorized(access auth.Access, h http.Handler) http.Handler {
 				s.error(w, r, errForbidden("Personal Microsoft accounts are not supported by this API."))
 				return
 			}
-			if !p.Allows(access) {
-				s.error(w, r, errForbidden("Application is not authorized to perform this operation. Application must have one of the following scopes: "+auth.Required(access)+"."))
+			if !allows(&p, perms) {
+				s.error(w, r, errForbidden(required))
 				return
 			}
 			caller = Caller{TenantID: p.TenantID, Principal: p}

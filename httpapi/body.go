@@ -18,10 +18,10 @@ func (s *server) readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, e
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
-		return nil, errUnsupportedMediaType("The Content-Type '" + ct + "' is not supported: send the body as application/json.")
+		return nil, errUnsupportedMediaType("The Content-Type '" + quoteText(ct) + "' is not supported: send the body as application/json.")
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return nil, errUnsupportedMediaType("The charset '" + cs + "' is not supported: send the body as UTF-8.")
+		return nil, errUnsupportedMediaType("The charset '" + quoteText(cs) + "' is not supported: send the body as UTF-8.")
 	}
 	limit := s.cfg.MaxBodyBytes
 	if r.ContentLength > limit {
@@ -39,7 +39,7 @@ func (s *server) readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, e
 		defer zr.Close()
 		body, compressed = zr, true
 	default:
-		return nil, errUnsupportedMediaType("The Content-Encoding '" + enc + "' is not supported: send the body uncompressed or gzip-compressed.")
+		return nil, errUnsupportedMediaType("The Content-Encoding '" + quoteText(enc) + "' is not supported: send the body uncompressed or gzip-compressed.")
 	}
 	hint := r.ContentLength
 	if compressed {

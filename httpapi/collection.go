@@ -10,38 +10,53 @@ import (
 	"github.com/graphd/graphd/store"
 )
 
-// handleListConnectors serves the collection with $filter, $orderby, $select, $top, $skip, $count and
-// server-driven paging: pages of PageSize (or Prefer: odata.maxpagesize, clamped to MaxPageSize) rows, and an
-// @odata.nextLink carrying a signed keyset $skiptoken while rows remain.
-func (s *server) handleListConnectors() http.Handler {
+// handleList serves a collection with $filter, $orderby, $select, $top, $skip, $count and server-driven paging.
+// $top is Graph's page size: a page holds min($top, Prefer: odata.maxpagesize, the server's maximum) entities
+// (GRAPHD_PAGE_SIZE without either), and while more match, @odata.nextLink repeats the query with a signed keyset
+// $skiptoken, so following the links yields every match once, in order. $skip applies to the first page only;
+// @odata.count is the number of matches, whatever the paging.
+func (s *server) handleList(set *odata.EntitySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := negotiate(r)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		q, err := odata.ParseQuery(r.URL.RawQuery, false)
+		q, err := odata.ParseQuery(set.Type, r.URL.RawQuery, odata.ForCollection)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
 		tenant := callerFrom(r.Context()).TenantID
 		rest := queryWithoutSkipToken(r.URL.RawQuery)
-		bind := tenant + "\x00" + rest
+		bind := tenant + "\x00" + set.Name + "\x00" + rest
 		var after *store.Cursor
 		if q.HasSkipToken {
-			if after, err = store.DecodeCursor(s.cfg.SkipTokenKey, bind, q.SkipToken, q.OrderBy); err != nil {
+			if after, err = s.store.DecodeCursor(r.Context(), s.cfg.SkipTokenKey, bind, q.SkipToken, len(q.OrderBy)); err != nil {
 				s.error(w, r, err)
 				return
 			}
 		}
-		pageSize, applied := s.pageSize(r)
-		res, err := s.store.List(r.Context(), tenant, store.ListRequest{
-			Query: q, PageSize: pageSize, After: after, Now: odata.FromTime(s.cfg.Now().UTC()),
+		pageSize, applied := s.pageSize(r, q.Top)
+		res, err := s.store.List(r.Context(), set, tenant, store.ListRequest{
+			Query: q, PageSize: pageSize, After: after, Now: s.now(),
 		})
 		if err != nil {
 			s.error(w, r, err)
 			return
+		}
+		var link string
+		if res.Next != nil {
+			token, err := s.store.EncodeCursor(r.Context(), s.cfg.SkipTokenKey, bind, res.Next)
+			if err != nil {
+				s.error(w, r, err)
+				return
+			}
+			link = s.serviceRoot(r) + "/" + set.Path + "?"
+			if rest != "" {
+				link += rest + "&"
+			}
+			link += "$skiptoken=" + token
 		}
 		root := s.serviceRoot(r)
 		b := getBuffer()
@@ -49,9 +64,9 @@ func (s *server) handleListConnectors() http.Handler {
 		out := append((*b)[:0], '{')
 		if f.meta != odata.MetadataNone {
 			out = append(out, `"@odata.context":`...)
-			ctx := root + "/$metadata#" + odata.EntitySetPath
+			ctx := root + "/$metadata#" + set.Path
 			if q.Select != 0 {
-				ctx += "(" + odata.SelectList(q.Select) + ")"
+				ctx += "(" + odata.SelectList(set.Type, q.Select) + ")"
 			}
 			out = odata.AppendJSONString(out, ctx)
 			out = append(out, ',')
@@ -61,25 +76,18 @@ func (s *server) handleListConnectors() http.Handler {
 			out = strconv.AppendInt(out, res.Count, 10)
 			out = append(out, ',')
 		}
-		// A cursor with no rows left under $top leads only to an empty page: the page that served the last of
-		// $top's rows is the last one.
-		if res.Next != nil && res.Next.Remaining != 0 {
-			link := root + "/" + odata.EntitySetPath + "?"
-			if rest != "" {
-				link += rest + "&"
-			}
-			link += "$skiptoken=" + store.EncodeCursor(s.cfg.SkipTokenKey, bind, res.Next)
+		if link != "" {
 			out = append(out, `"@odata.nextLink":`...)
 			out = odata.AppendJSONString(out, link)
 			out = append(out, ',')
 		}
 		out = append(out, `"value":[`...)
-		opts := odata.EntityOptions{ServiceRoot: root, Metadata: f.meta, Select: q.Select}
+		opts := odata.EntityOptions{ServiceRoot: root, Metadata: f.meta, Select: q.Select, Redact: true, IEEE754Compatible: f.ieee754}
 		for i := range res.Items {
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = odata.AppendConnector(out, &res.Items[i], opts)
+			out = odata.AppendEntity(out, set, &res.Items[i], opts)
 		}
 		out = append(out, "]}"...)
 		*b = out
@@ -94,18 +102,17 @@ func (s *server) handleListConnectors() http.Handler {
 	})
 }
 
-// handleCountConnectors serves …/$count: the number of rows matching $filter, as text/plain.
-func (s *server) handleCountConnectors() http.Handler {
+// handleCount serves …/$count: the number of entities matching $filter, as text/plain. $top, $skip, $orderby and
+// $select are refused (OData: a client must not combine them with /$count).
+func (s *server) handleCount(set *odata.EntitySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q, err := odata.ParseQuery(r.URL.RawQuery, false)
+		q, err := odata.ParseQuery(set.Type, r.URL.RawQuery, odata.ForCount)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		// Only the filter narrows a count; paging options do not apply to it.
-		count := odata.Query{Filter: q.Filter, Top: 0, Count: true}
-		res, err := s.store.List(r.Context(), callerFrom(r.Context()).TenantID, store.ListRequest{
-			Query: count, PageSize: 1, Now: odata.FromTime(s.cfg.Now().UTC()),
+		res, err := s.store.List(r.Context(), set, callerFrom(r.Context()).TenantID, store.ListRequest{
+			Query: odata.Query{Filter: q.Filter, Count: true}, Now: s.now(),
 		})
 		if err != nil {
 			s.error(w, r, err)
@@ -120,10 +127,27 @@ func (s *server) handleCountConnectors() http.Handler {
 	})
 }
 
-// pageSize reads Prefer: odata.maxpagesize=N. A value above MaxPageSize is clamped rather than refused, and
-// the applied value is echoed in Preference-Applied.
-func (s *server) pageSize(r *http.Request) (int, string) {
-	size := s.cfg.PageSize
+// pageSize is the size of a page: min($top, Prefer: odata.maxpagesize=N, MaxPageSize), or PageSize when the
+// client gives neither. A preference above MaxPageSize is clamped rather than refused; the applied value is
+// echoed in Preference-Applied.
+func (s *server) pageSize(r *http.Request, top int64) (int, string) {
+	size, applied := s.cfg.PageSize, ""
+	pref := preferredPageSize(r)
+	if pref > 0 {
+		size = min(pref, s.cfg.MaxPageSize)
+		applied = "odata.maxpagesize=" + strconv.Itoa(size)
+	}
+	if top >= 0 {
+		if pref <= 0 {
+			size = s.cfg.MaxPageSize
+		}
+		size = int(min(int64(size), top))
+	}
+	return size, applied
+}
+
+// preferredPageSize reads Prefer: odata.maxpagesize=N; 0 when absent or not a positive number.
+func preferredPageSize(r *http.Request) int {
 	for _, line := range r.Header.Values("Prefer") {
 		for _, p := range strings.Split(line, ",") {
 			name, value, ok := strings.Cut(strings.TrimSpace(p), "=")
@@ -134,11 +158,10 @@ func (s *server) pageSize(r *http.Request) (int, string) {
 			if err != nil || n <= 0 {
 				continue
 			}
-			size = min(n, s.cfg.MaxPageSize)
-			return size, "odata.maxpagesize=" + strconv.Itoa(size)
+			return n
 		}
 	}
-	return size, ""
+	return 0
 }
 
 // queryWithoutSkipToken is the raw query without its $skiptoken: what a nextLink repeats, and what a skiptoken

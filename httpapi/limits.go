@@ -13,9 +13,19 @@ const (
 	DefaultRequestTimeout = 30 * time.Second
 )
 
-// withLimits refuses oversized headers (431) and URLs (414) with Graph envelopes, which net/http's own
-// MaxHeaderBytes answer would not have, and bounds every request's work by a deadline that reaches the database.
-func (s *server) withLimits(next http.Handler) http.Handler {
+// withDeadline bounds every request's work by a deadline that reaches the database.
+func (s *server) withDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// withRequestLimits refuses oversized headers (431) and URLs (414) with Graph envelopes, which net/http's own
+// MaxHeaderBytes answer would not have. It wraps each route's handler, after routing and authorization, in the
+// contract's order of checks.
+func (s *server) withRequestLimits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.RequestURI) > s.cfg.MaxURLBytes {
 			s.error(w, r, &httpError{http.StatusRequestURITooLong, "RequestUriTooLong", "The request URI is longer than the server accepts."})
@@ -31,8 +41,6 @@ func (s *server) withLimits(next http.Handler) http.Handler {
 			s.error(w, r, &httpError{http.StatusRequestHeaderFieldsTooLarge, "RequestHeaderFieldsTooLarge", "The request headers are larger than the server accepts."})
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r)
 	})
 }

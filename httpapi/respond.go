@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/graphd/graphd/odata"
 )
@@ -20,11 +21,24 @@ type httpError struct {
 func (e *httpError) Error() string { return e.code + ": " + e.message }
 
 func errUnknownSegment(seg string) error {
-	return &httpError{http.StatusBadRequest, odata.CodeBadRequest, "Resource not found for the segment '" + seg + "'."}
+	return &httpError{http.StatusBadRequest, odata.CodeBadRequest, "Resource not found for the segment '" + quoteText(seg) + "'."}
+}
+
+// quoteText shortens client text quoted in a message, so that a huge name cannot make a huge error.
+func quoteText(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func errMethodNotAllowed(method string) error {
-	return &httpError{http.StatusMethodNotAllowed, "MethodNotAllowed", "The HTTP method '" + method + "' is not allowed on the resource."}
+	return &httpError{http.StatusMethodNotAllowed, "MethodNotAllowed", "The HTTP method '" + quoteText(method) + "' is not allowed on the resource."}
 }
 
 var (
@@ -113,20 +127,17 @@ func appendErrorEnvelope(b []byte, code, msg, date, requestID, clientRequestID s
 	return append(b, `}}}`...)
 }
 
-// writeEntity writes one entity with its ETag.
-func (s *server) writeEntity(w http.ResponseWriter, r *http.Request, status int, c *odata.Connector, f format) {
-	s.writeSelected(w, r, status, c, f, 0)
-}
-
-// writeSelected writes one entity limited to a $select set (0: every property).
-func (s *server) writeSelected(w http.ResponseWriter, r *http.Request, status int, c *odata.Connector, f format, sel uint16) {
+// writeEntity writes one entity of set with its ETag, limited to a $select set (0: every property). redact shows
+// secret properties as reads do.
+func (s *server) writeEntity(w http.ResponseWriter, r *http.Request, status int, set *odata.EntitySet, e *odata.Entity, f format, sel uint64, redact bool) {
 	b := getBuffer()
 	defer putBuffer(b)
-	*b = odata.AppendConnector((*b)[:0], c, odata.EntityOptions{ServiceRoot: s.serviceRoot(r), Metadata: f.meta, Context: true, Select: sel})
+	*b = odata.AppendEntity((*b)[:0], set, e, odata.EntityOptions{ServiceRoot: s.serviceRoot(r), Metadata: f.meta,
+		Context: true, Select: sel, Redact: redact, IEEE754Compatible: f.ieee754})
 	h := w.Header()
 	h.Set("Content-Type", f.contentType())
 	h.Set("Content-Length", strconv.Itoa(len(*b)))
-	h.Set("ETag", odata.ETag(c.Version))
+	h.Set("ETag", odata.ETag(e.Version))
 	w.WriteHeader(status)
 	writeBody(w, r, *b)
 }

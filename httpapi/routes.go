@@ -5,23 +5,22 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
-	"github.com/graphd/graphd/httpapi/auth"
 	"github.com/graphd/graphd/odata"
 )
 
-const (
-	serviceRootPath = "/beta"
-	collectionPath  = serviceRootPath + "/deviceManagement/certificateConnectorDetails"
-)
+const serviceRootPath = "/beta"
 
-// routes is the whole API surface. Each path is registered once with a method table, so a known path with an
-// unsupported verb is answered 405 with its real Allow list, and anything else reaches notFound.
+// routes is the whole API surface, generated from the model: for every entity set its collection, /$count, the
+// entity in the key forms OData and Intune's clients write, and its bound actions. Each path is registered once
+// with a method table, so a known path with an unsupported verb is answered 405 with its real Allow list, and
+// anything else reaches handleUnknownSegment.
 func (s *server) routes() http.Handler {
 	r := mux.NewRouter()
 	// mux would answer "//" and "/./" with a 301 even for PATCH; Graph paths are never cleaned.
 	r.SkipClean(true)
 	r.NotFoundHandler = http.HandlerFunc(s.handleUnknownSegment)
 
+	open := func(h http.Handler) http.Handler { return s.withRequestLimits(h) }
 	r.Handle("/healthz", s.methods(map[string]http.Handler{http.MethodGet: s.handleHealthz()}))
 	r.Handle("/readyz", s.methods(map[string]http.Handler{http.MethodGet: s.handleReadyz()}))
 	r.Handle("/metrics", s.methods(map[string]http.Handler{http.MethodGet: s.handleMetrics()}))
@@ -30,36 +29,65 @@ func (s *server) routes() http.Handler {
 	}
 
 	// As on Graph, the model and the service document need no token.
-	r.Handle(serviceRootPath, s.methods(map[string]http.Handler{http.MethodGet: s.handleServiceDocument()}))
-	r.Handle(serviceRootPath+"/$metadata", s.methods(map[string]http.Handler{http.MethodGet: s.handleMetadata()}))
-
-	read := func(h http.Handler) http.Handler { return s.authorized(auth.AccessRead, h) }
-	write := func(h http.Handler) http.Handler { return s.authorized(auth.AccessWrite, h) }
-	r.Handle(collectionPath, s.methods(map[string]http.Handler{
-		http.MethodGet:  read(s.handleListConnectors()),
-		http.MethodPost: write(s.handleCreateConnector()),
+	r.Handle(serviceRootPath, s.methods(map[string]http.Handler{http.MethodGet: open(s.handleServiceDocument())}))
+	r.Handle(serviceRootPath+"/$metadata", s.methods(map[string]http.Handler{http.MethodGet: open(s.handleMetadata())}))
+	r.Handle(serviceRootPath+"/users", s.methods(map[string]http.Handler{
+		http.MethodGet: s.authorized(nil, s.handleUsers()),
 	}))
-	r.Handle(collectionPath+"/$count", s.methods(map[string]http.Handler{http.MethodGet: read(s.handleCountConnectors())}))
-	item := s.methods(map[string]http.Handler{
-		http.MethodGet:    read(s.handleGetConnector()),
-		http.MethodPatch:  write(s.handleUpdateConnector()),
-		http.MethodDelete: write(s.handleDeleteConnector()),
-	})
-	healthMetrics := s.methods(map[string]http.Handler{http.MethodPost: read(s.handleGetHealthMetrics())})
-	timeSeries := s.methods(map[string]http.Handler{http.MethodPost: read(s.handleGetHealthMetricTimeSeries())})
-	// Both key forms; the key may be empty in parentheses, so that "('')" is a key that is not a GUID (404)
-	// rather than an unknown segment. Actions are bound with and without the namespace.
-	for _, key := range []string{"/{id}", "('{id:[^/]*}')"} {
-		r.Handle(collectionPath+key, item)
-		for _, ns := range []string{"", odata.Namespace + "."} {
-			r.Handle(collectionPath+key+"/"+ns+"getHealthMetrics", healthMetrics)
-			r.Handle(collectionPath+key+"/"+ns+"getHealthMetricTimeSeries", timeSeries)
+
+	actions := s.actionHandlers()
+	for _, set := range s.model.Sets {
+		read := func(h http.Handler) http.Handler { return s.authorized(set.Permissions.Read, h) }
+		write := func(h http.Handler) http.Handler { return s.authorized(set.Permissions.Write, h) }
+		collection := serviceRootPath + "/" + set.Path
+		r.Handle(collection, s.methods(map[string]http.Handler{
+			http.MethodGet:  read(s.handleList(set)),
+			http.MethodPost: write(s.handleCreate(set)),
+		}))
+		r.Handle(collection+"/$count", s.methods(map[string]http.Handler{http.MethodGet: read(s.handleCount(set))}))
+		item := s.methods(map[string]http.Handler{
+			http.MethodGet:    read(s.handleGet(set)),
+			http.MethodPatch:  write(s.handleUpdate(set)),
+			http.MethodDelete: write(s.handleDelete(set)),
+		})
+		bound := make(map[string]http.Handler, len(set.Actions))
+		for _, a := range set.Actions {
+			h, ok := actions[set.Name+"/"+a.Name]
+			if !ok {
+				panic("httpapi: no handler for the action " + a.Name + " of " + set.Name)
+			}
+			access := read
+			if a.Write {
+				access = write
+			}
+			bound[a.Name] = s.methods(map[string]http.Handler{http.MethodPost: access(h(set))})
+		}
+		// The key forms: a path segment, OData's quoted key in parentheses (which may be empty, so that "('')"
+		// is a key no entity has, 404, rather than an unknown segment), and for string keys the unquoted form
+		// Intune's PowerShell module writes. Actions are bound with and without the namespace.
+		keys := []string{"/{" + keyPath + "}", "('{" + keyQuoted + ":[^/]*}')"}
+		if set.Type.KeyKind == odata.KeyString {
+			keys = append(keys, "({"+keyBare+":[^/']*})")
+		}
+		for _, key := range keys {
+			r.Handle(collection+key, item)
+			for name, h := range bound {
+				r.Handle(collection+key+"/"+name, h)
+				r.Handle(collection+key+"/"+odata.Namespace+"."+name, h)
+			}
 		}
 	}
 
 	r.Use(s.recordRoute)
-	return trimTrailingSlash(r)
+	return s.canonicalSegments(trimTrailingSlash(r))
 }
+
+// The route variables of the three key forms.
+const (
+	keyPath   = "id"
+	keyQuoted = "qid"
+	keyBare   = "uid"
+)
 
 // trimTrailingSlash lets "…/certificateConnectorDetails/" and "…/{id}/" address what they address without the
 // slash, as OData services do, instead of naming an empty unknown segment. A doubled slash is left alone: it
@@ -101,31 +129,64 @@ func (s *server) methods(handlers map[string]http.Handler) http.Handler {
 	})
 }
 
-// knownPath is the tree of segments graphd serves, for naming the first one it does not.
-var knownPath = []string{"beta", "deviceManagement", "certificateConnectorDetails"}
-
 // handleUnknownSegment answers a path nothing serves as Graph does: 400 naming the first unknown segment.
 func (s *server) handleUnknownSegment(w http.ResponseWriter, r *http.Request) {
-	s.error(w, r, errUnknownSegment(firstUnknownSegment(r.URL.Path)))
+	s.error(w, r, errUnknownSegment(s.firstUnknownSegment(r.URL.Path)))
 }
 
-func firstUnknownSegment(path string) string {
+// firstUnknownSegment walks the path along the tree the model serves and returns the first segment that is not
+// in it.
+func (s *server) firstUnknownSegment(path string) string {
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	last := len(knownPath) - 1
-	for i, seg := range segs {
-		switch {
-		case i <= last && seg == knownPath[i]:
-		case i == last && strings.HasPrefix(seg, knownPath[last]+"("):
-			// The key is inside this segment, so whatever follows is unknown.
-			if i+1 < len(segs) {
-				return segs[i+1]
+	if segs[0] != "beta" || len(segs) == 1 {
+		return segs[0]
+	}
+	var set *odata.EntitySet
+	i := 1
+	for _, x := range s.model.Sets {
+		if x.Container != "" && segs[1] == x.Container && len(segs) > 2 {
+			if name, _, _ := strings.Cut(segs[2], "("); name == x.Name {
+				set, i = x, 2
+				break
 			}
-			return seg
-		case i == last+1 && seg != "":
-			// The key segment; an empty one ("…certificateConnectorDetails//id") is itself the unknown segment.
-		default:
-			return seg
+		}
+		if x.Container == "" {
+			if name, _, _ := strings.Cut(segs[1], "("); name == x.Name {
+				set = x
+				break
+			}
 		}
 	}
+	if set == nil {
+		if isContainer(s.model, segs[1]) && len(segs) > 2 {
+			return segs[2]
+		}
+		return segs[1]
+	}
+	if strings.Contains(segs[i], "(") {
+		// The key is inside this segment, so whatever follows is unknown.
+		if i+1 < len(segs) {
+			return segs[i+1]
+		}
+		return segs[i]
+	}
+	switch {
+	case i+1 >= len(segs):
+		return segs[len(segs)-1]
+	case segs[i+1] == "":
+		// An empty key segment ("…certificateConnectorDetails//id") is itself the unknown segment.
+		return segs[i+1]
+	case i+2 < len(segs):
+		return segs[i+2]
+	}
 	return segs[len(segs)-1]
+}
+
+func isContainer(m *odata.Model, name string) bool {
+	for _, s := range m.Sets {
+		if s.Container == name {
+			return true
+		}
+	}
+	return false
 }

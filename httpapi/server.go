@@ -1,6 +1,6 @@
-// Package httpapi serves the Microsoft Graph beta surface of certificateConnectorDetails over HTTP: routing,
+// Package httpapi serves the Microsoft Graph beta surface of the model's entity sets over HTTP: routing,
 // content negotiation, the Graph error envelope and middleware. Payloads are parsed by odata and stored by a
-// ConnectorStore; every error reaches the client through respond.go.
+// Store; every error reaches the client through respond.go.
 package httpapi
 
 import (
@@ -18,13 +18,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// ConnectorStore is what the handlers need of the store; tests substitute it.
-type ConnectorStore interface {
-	Get(ctx context.Context, tenant, id string) (odata.Connector, error)
-	Create(ctx context.Context, tenant string, p *odata.Patch) (odata.Connector, error)
-	Update(ctx context.Context, tenant, id string, p *odata.Patch, cond store.Precondition) (odata.Connector, error)
-	Delete(ctx context.Context, tenant, id string, cond store.Precondition) error
-	List(ctx context.Context, tenant string, req store.ListRequest) (store.ListResult, error)
+// Store is what the handlers need of the store; tests substitute it.
+type Store interface {
+	Get(ctx context.Context, set *odata.EntitySet, tenant, key string) (odata.Entity, error)
+	Create(ctx context.Context, set *odata.EntitySet, tenant string, p *odata.Patch, now odata.DateTimeOffset) (odata.Entity, error)
+	Update(ctx context.Context, set *odata.EntitySet, tenant, key string, p *odata.Patch, cond store.Precondition, now odata.DateTimeOffset) (odata.Entity, error)
+	Delete(ctx context.Context, set *odata.EntitySet, tenant, key string, cond store.Precondition) error
+	List(ctx context.Context, set *odata.EntitySet, tenant string, req store.ListRequest) (store.ListResult, error)
+	EncodeCursor(ctx context.Context, key []byte, bind string, c *store.Cursor) (string, error)
+	DecodeCursor(ctx context.Context, key []byte, bind, token string, items int) (*store.Cursor, error)
 	HealthMetrics(ctx context.Context, tenant, id string, names []string) ([]int64, error)
 	HealthMetricTimeSeries(ctx context.Context, tenant, id, metric string, start, end odata.DateTimeOffset) ([]odata.MetricSample, error)
 	Ping(ctx context.Context) error
@@ -69,6 +71,8 @@ type Config struct {
 	RateBurst int
 	// Metrics is the Prometheus registry /metrics serves; nil makes a private one.
 	Metrics *prometheus.Registry
+	// Model is the entity model served; default odata.Graph(). It must be the store's.
+	Model *odata.Model
 }
 
 // Defaults of Config.
@@ -80,14 +84,17 @@ const (
 // server carries the dependencies the handlers share.
 type server struct {
 	cfg      Config
-	store    ConnectorStore
+	model    *odata.Model
+	store    Store
 	log      *slog.Logger
 	metrics  *metrics
 	throttle *throttle // nil: no rate limit
+	// serviceValue is the service document's value member, built from the model once.
+	serviceValue []byte
 }
 
 // NewServer returns the whole HTTP API as one handler.
-func NewServer(cfg Config, st ConnectorStore) http.Handler {
+func NewServer(cfg Config, st Store) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -122,13 +129,17 @@ func NewServer(cfg Config, st ConnectorStore) http.Handler {
 		cfg.SkipTokenKey = make([]byte, 32)
 		_, _ = rand.Read(cfg.SkipTokenKey)
 	}
+	if cfg.Model == nil {
+		cfg.Model = odata.Graph()
+	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
-	s := &server{cfg: cfg, store: st, log: cfg.Logger, metrics: newMetrics(cfg.Metrics)}
+	s := &server{cfg: cfg, model: cfg.Model, store: st, log: cfg.Logger, metrics: newMetrics(cfg.Metrics),
+		serviceValue: serviceDocumentValue(cfg.Model)}
 	if cfg.RateLimit > 0 {
 		s.throttle = newThrottle(cfg.RateLimit, cfg.RateBurst, cfg.Now)
 	}
 	// Recovery sits inside the access log, so a request that panicked is logged with its 500 like any other.
-	return s.withRequestInfo(s.withAccessLog(s.withRecovery(s.withLimits(s.routes()))))
+	return s.withRequestInfo(s.withAccessLog(s.withRecovery(s.withDeadline(s.routes()))))
 }
 
 // serviceRoot is the absolute service root for URLs in responses.

@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/graphd/graphd/odata"
 )
 
-// handleServiceDocument lists the service's one top-level resource, the deviceManagement singleton.
+// handleServiceDocument lists the service's top-level resources: the singletons that contain the entity sets,
+// the sets at the top level, and users.
 func (s *server) handleServiceDocument() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := negotiate(r)
@@ -21,7 +23,7 @@ func (s *server) handleServiceDocument() http.Handler {
 			b = odata.AppendJSONString(b, s.serviceRoot(r)+"/$metadata")
 			b = append(b, ',')
 		}
-		b = append(b, `"value":[{"name":"deviceManagement","kind":"Singleton","url":"deviceManagement"}]}`...)
+		b = append(b, s.serviceValue...)
 		writeRaw(w, r, f.contentType(), b)
 	})
 }
@@ -29,7 +31,7 @@ func (s *server) handleServiceDocument() http.Handler {
 // handleMetadata serves the CSDL document.
 func (s *server) handleMetadata() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeRaw(w, r, "application/xml;charset=utf-8", []byte(odata.MetadataDocument))
+		writeRaw(w, r, "application/xml;charset=utf-8", []byte(s.model.MetadataDocument()))
 	})
 }
 
@@ -46,4 +48,33 @@ func writeRaw(w http.ResponseWriter, r *http.Request, contentType string, b []by
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	writeBody(w, r, b)
+}
+
+// serviceDocumentValue is the service document's value member (OData JSON §5): the containers as singletons and
+// the top-level entity sets.
+func serviceDocumentValue(m *odata.Model) []byte {
+	b := []byte(`"value":[`)
+	var seen []string
+	add := func(name, kind string) {
+		if len(seen) > 0 {
+			b = append(b, ',')
+		}
+		seen = append(seen, name)
+		b = append(b, `{"name":`...)
+		b = odata.AppendJSONString(b, name)
+		b = append(b, `,"kind":"`+kind+`","url":`...)
+		b = odata.AppendJSONString(b, name)
+		b = append(b, '}')
+	}
+	for _, set := range m.Sets {
+		if set.Container != "" && !slices.Contains(seen, set.Container) {
+			add(set.Container, "Singleton")
+		}
+	}
+	for _, set := range m.Sets {
+		if set.Container == "" {
+			add(set.Name, "EntitySet")
+		}
+	}
+	return append(b, "]}"...)
 }

@@ -1,56 +1,112 @@
 package odata
 
-// MetadataDocument is the CSDL of the part of Graph's beta model graphd serves: the entity type, the
-// deviceManagement singleton with its contained collection, the complex types and the two bound actions
-// (contract §1).
-const MetadataDocument = `<?xml version="1.0" encoding="utf-8"?>
+import (
+	"strconv"
+	"strings"
+)
+
+// buildCSDL writes the CSDL document of a model (contract §1, §5.11): the enum types, the abstract entity base
+// type, each entity type, the singletons that contain sets with their navigation properties, the complex types,
+// the bound actions and the entity container.
+func buildCSDL(m *Model) string {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>
 <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
   <edmx:DataServices>
-    <Schema Namespace="microsoft.graph" Alias="graph" xmlns="http://docs.oasis-open.org/odata/ns/edm">
-      <EntityType Name="entity" Abstract="true">
+    <Schema Namespace="` + Namespace + `" Alias="graph" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+`)
+	for _, e := range m.Enums {
+		b.WriteString(`      <EnumType Name="` + e.Name + `">` + "\n")
+		for _, mem := range e.Members {
+			b.WriteString(`        <Member Name="` + mem.Name + `" Value="` + strconv.FormatInt(mem.Value, 10) + `" />` + "\n")
+		}
+		b.WriteString("      </EnumType>\n")
+	}
+	b.WriteString(`      <EntityType Name="entity" Abstract="true">
         <Key>
           <PropertyRef Name="id" />
         </Key>
         <Property Name="id" Type="Edm.String" Nullable="false" />
       </EntityType>
-      <EntityType Name="certificateConnectorDetails" BaseType="graph.entity">
-        <Property Name="connectorName" Type="Edm.String" />
-        <Property Name="machineName" Type="Edm.String" />
-        <Property Name="enrollmentDateTime" Type="Edm.DateTimeOffset" Nullable="false" />
-        <Property Name="lastCheckinDateTime" Type="Edm.DateTimeOffset" Nullable="false" />
-        <Property Name="connectorVersion" Type="Edm.String" />
-      </EntityType>
-      <EntityType Name="deviceManagement" BaseType="graph.entity">
-        <NavigationProperty Name="certificateConnectorDetails" Type="Collection(graph.certificateConnectorDetails)" ContainsTarget="true" />
-      </EntityType>
-      <ComplexType Name="keyLongValuePair">
-        <Property Name="name" Type="Edm.String" Nullable="false" />
-        <Property Name="value" Type="Edm.Int64" Nullable="false" />
-      </ComplexType>
-      <ComplexType Name="timeSeriesParameter">
-        <Property Name="metricName" Type="Edm.String" />
-        <Property Name="startDateTime" Type="Edm.DateTimeOffset" Nullable="false" />
-        <Property Name="endDateTime" Type="Edm.DateTimeOffset" />
-      </ComplexType>
-      <ComplexType Name="certificateConnectorHealthMetricValue">
-        <Property Name="dateTime" Type="Edm.DateTimeOffset" Nullable="false" />
-        <Property Name="successCount" Type="Edm.Int64" Nullable="false" />
-        <Property Name="failureCount" Type="Edm.Int64" Nullable="false" />
-      </ComplexType>
-      <Action Name="getHealthMetrics" IsBound="true">
-        <Parameter Name="bindingParameter" Type="graph.certificateConnectorDetails" />
-        <Parameter Name="metricNames" Type="Collection(Edm.String)" />
-        <ReturnType Type="Collection(graph.keyLongValuePair)" />
-      </Action>
-      <Action Name="getHealthMetricTimeSeries" IsBound="true">
-        <Parameter Name="bindingParameter" Type="graph.certificateConnectorDetails" />
-        <Parameter Name="timeSeries" Type="graph.timeSeriesParameter" />
-        <ReturnType Type="Collection(graph.certificateConnectorHealthMetricValue)" />
-      </Action>
-      <EntityContainer Name="GraphService">
-        <Singleton Name="deviceManagement" Type="graph.deviceManagement" />
-      </EntityContainer>
+`)
+	written := map[*EntityType]bool{}
+	for _, s := range m.Sets {
+		t := s.Type
+		if written[t] {
+			continue
+		}
+		written[t] = true
+		b.WriteString(`      <EntityType Name="` + t.Name + `" BaseType="graph.entity">` + "\n")
+		for _, p := range t.Properties[1:] {
+			b.WriteString(`        <Property Name="` + p.Name + `" Type="` + p.typeName + `"`)
+			if !p.Nullable {
+				b.WriteString(` Nullable="false"`)
+			}
+			b.WriteString(" />\n")
+		}
+		b.WriteString("      </EntityType>\n")
+	}
+	var containers []string
+	for _, s := range m.Sets {
+		if s.Container != "" && !contains(containers, s.Container) {
+			containers = append(containers, s.Container)
+		}
+	}
+	for _, c := range containers {
+		b.WriteString(`      <EntityType Name="` + c + `" BaseType="graph.entity">` + "\n")
+		for _, s := range m.Sets {
+			if s.Container == c {
+				b.WriteString(`        <NavigationProperty Name="` + s.Name + `" Type="Collection(graph.` + s.Type.Name + `)" ContainsTarget="true" />` + "\n")
+			}
+		}
+		b.WriteString("      </EntityType>\n")
+	}
+	for _, c := range m.ComplexTypes {
+		b.WriteString(`      <ComplexType Name="` + c.Name + `">` + "\n")
+		for _, p := range c.Properties {
+			b.WriteString(`        <Property Name="` + p.Name + `" Type="` + p.Type + `"`)
+			if !p.Nullable {
+				b.WriteString(` Nullable="false"`)
+			}
+			b.WriteString(" />\n")
+		}
+		b.WriteString("      </ComplexType>\n")
+	}
+	for _, s := range m.Sets {
+		for _, a := range s.Actions {
+			b.WriteString(`      <Action Name="` + a.Name + `" IsBound="true">` + "\n")
+			b.WriteString(`        <Parameter Name="bindingParameter" Type="graph.` + s.Type.Name + `" />` + "\n")
+			for _, p := range a.Parameters {
+				b.WriteString(`        <Parameter Name="` + p.Name + `" Type="` + p.Type + `" />` + "\n")
+			}
+			if a.ReturnType != "" {
+				b.WriteString(`        <ReturnType Type="` + a.ReturnType + `" />` + "\n")
+			}
+			b.WriteString("      </Action>\n")
+		}
+	}
+	b.WriteString(`      <EntityContainer Name="GraphService">` + "\n")
+	for _, c := range containers {
+		b.WriteString(`        <Singleton Name="` + c + `" Type="graph.` + c + `" />` + "\n")
+	}
+	for _, s := range m.Sets {
+		if s.Container == "" {
+			b.WriteString(`        <EntitySet Name="` + s.Name + `" EntityType="graph.` + s.Type.Name + `" />` + "\n")
+		}
+	}
+	b.WriteString(`      </EntityContainer>
     </Schema>
   </edmx:DataServices>
 </edmx:Edmx>
-`
+`)
+	return b.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

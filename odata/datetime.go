@@ -28,6 +28,13 @@ const (
 // ZeroDateTimeOffset is 0001-01-01T00:00:00Z, Intune's value for a non-nullable timestamp never set.
 var ZeroDateTimeOffset = DateTimeOffset{}
 
+// MinDateTime and MaxDateTime are the values of mindatetime() and maxdatetime(): the first and last instants an
+// Edm.DateTimeOffset holds, in UTC.
+var (
+	MinDateTime = DateTimeOffset{}
+	MaxDateTime = DateTimeOffset{Ticks: MaxTicks}
+)
+
 // ParseDateTimeOffset reads YYYY-MM-DDThh:mm[:ss[.f{1,7}]](Z|±hh:mm). It refuses, rather than rounds, more than
 // seven fraction digits, and refuses a missing offset: both would silently change what the client wrote.
 // Letters are case-insensitive, as ABNF strings are.

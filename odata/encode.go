@@ -1,7 +1,10 @@
 package odata
 
 import (
+	"encoding/base64"
+	"net/url"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -22,13 +25,18 @@ type EntityOptions struct {
 	Metadata    Metadata
 	// Context adds @odata.context: true for an entity at the top of a response, false inside a collection.
 	Context bool
-	// Select limits the properties written to id and those in the bit set (1<<PropertyID); 0 writes all.
-	Select uint16
+	// Select limits the properties written to the key and those in the bit set (1<<PropertyID); 0 writes all.
+	Select uint64
+	// Redact writes the Redacted value of Secret properties, as reads (GET) show them; creates and updates echo
+	// what was stored.
+	Redact bool
+	// IEEE754Compatible writes Int64 values as strings.
+	IEEE754Compatible bool
 }
 
-// ContextURL is the context URL of a single entity of the set.
-func ContextURL(serviceRoot string) string {
-	return serviceRoot + "/$metadata#" + EntitySetPath + "/$entity"
+// ContextURL is the context URL of a single entity of a set.
+func ContextURL(serviceRoot string, set *EntitySet) string {
+	return serviceRoot + "/$metadata#" + set.Path + "/$entity"
 }
 
 // ETag is the entity tag of a version, weak because it names a version rather than the bytes.
@@ -36,88 +44,111 @@ func ETag(version int64) string {
 	return `W/"` + strconv.FormatInt(version, 10) + `"`
 }
 
-// EntityURL is the canonical URL of an entity.
-func EntityURL(serviceRoot, id string) string {
-	return serviceRoot + "/" + EntitySetPath + "/" + id
+// EntityURL is the URL of an entity that Location and OData-EntityId carry: the key as a path segment for GUID
+// keys, and in parentheses, quoted, for string keys (which may hold any character).
+func EntityURL(serviceRoot string, set *EntitySet, key string) string {
+	if set.Type.KeyKind == KeyGUID {
+		return serviceRoot + "/" + set.Path + "/" + key
+	}
+	return CanonicalURL(serviceRoot, set, key)
 }
 
-const typeAnnotation = "#" + QualifiedType
+// CanonicalURL is the canonical URL of an entity, the key in parentheses as OData writes it (contract §5.2):
+// quotes doubled, then percent-encoded like a path segment.
+func CanonicalURL(serviceRoot string, set *EntitySet, key string) string {
+	return serviceRoot + "/" + set.Path + "('" + url.PathEscape(strings.ReplaceAll(key, "'", "''")) + "')"
+}
 
-// AppendConnector appends c as an OData JSON object: control information first, then the properties in model
-// order (all of them, or id plus those o.Select names), nulls included. It does no reflection and, given a
-// buffer with room, no allocation.
-func AppendConnector(b []byte, c *Connector, o EntityOptions) []byte {
+// AppendEntity appends e, an entity of set, as an OData JSON object: control information first, then the
+// properties in model order (all of them, or the key plus those o.Select names), nulls included. It does no
+// reflection and, given a buffer with room, allocates only for URLs with full metadata.
+func AppendEntity(b []byte, set *EntitySet, e *Entity, o EntityOptions) []byte {
+	t := set.Type
 	b = append(b, '{')
 	if o.Metadata != MetadataNone {
 		if o.Context {
 			b = append(b, `"@odata.context":"`...)
 			b = appendEscaped(b, o.ServiceRoot)
-			b = append(b, `/$metadata#`+EntitySetPath...)
+			b = append(b, "/$metadata#"...)
+			b = append(b, set.Path...)
 			if o.Select != 0 {
 				b = append(b, '(')
-				b = append(b, SelectList(o.Select)...)
+				b = appendSelectList(b, t, o.Select)
 				b = append(b, ')')
 			}
 			b = append(b, `/$entity",`...)
 		}
-		b = append(b, `"@odata.type":"`+typeAnnotation+`",`...)
+		b = append(b, t.annotation...)
 		if o.Metadata == MetadataFull {
 			b = append(b, `"@odata.id":`...)
-			b = appendCanonicalURL(b, o.ServiceRoot, c.ID)
+			b = AppendJSONString(b, CanonicalURL(o.ServiceRoot, set, e.Key()))
 			b = append(b, ',')
 		}
 		b = append(b, `"@odata.etag":"W/\"`...)
-		b = strconv.AppendInt(b, c.Version, 10)
+		b = strconv.AppendInt(b, e.Version, 10)
 		b = append(b, `\"",`...)
 		if o.Metadata == MetadataFull {
 			b = append(b, `"@odata.editLink":`...)
-			b = appendCanonicalURL(b, o.ServiceRoot, c.ID)
+			b = AppendJSONString(b, CanonicalURL(o.ServiceRoot, set, e.Key()))
 			b = append(b, ',')
 		}
 	}
 	b = append(b, `"id":`...)
-	b = AppendJSONString(b, c.ID)
-	sel := func(p PropertyID) bool { return o.Select == 0 || o.Select&(1<<p) != 0 }
-	if sel(PropConnectorName) {
-		b = append(b, `,"connectorName":`...)
-		b = appendNullString(b, c.ConnectorName)
-	}
-	if sel(PropMachineName) {
-		b = append(b, `,"machineName":`...)
-		b = appendNullString(b, c.MachineName)
-	}
-	if sel(PropEnrollmentDateTime) {
-		b = append(b, `,"enrollmentDateTime":"`...)
-		b = c.EnrollmentDateTime.AppendText(b)
-		b = append(b, '"')
-	}
-	if sel(PropLastCheckinDateTime) {
-		b = append(b, `,"lastCheckinDateTime":"`...)
-		b = c.LastCheckinDateTime.AppendText(b)
-		b = append(b, '"')
-	}
-	if sel(PropConnectorVersion) {
-		b = append(b, `,"connectorVersion":`...)
-		b = appendNullString(b, c.ConnectorVersion)
+	b = AppendJSONString(b, e.Key())
+	for i := 1; i < len(t.Properties); i++ {
+		if o.Select != 0 && o.Select&(1<<uint(i)) == 0 {
+			continue
+		}
+		p := &t.Properties[i]
+		b = append(b, ',')
+		b = append(b, p.memberKey...)
+		v := e.Values[i]
+		if p.Secret && o.Redact {
+			v = p.Redacted
+		}
+		b = appendValue(b, p, v, o.IEEE754Compatible)
 	}
 	return append(b, '}')
 }
 
-// appendCanonicalURL appends the entity's canonical URL, the key in parentheses as OData writes it (contract
-// §5.2), as a JSON string; both key forms address the entity.
-func appendCanonicalURL(b []byte, root, id string) []byte {
-	b = append(b, '"')
-	b = appendEscaped(b, root)
-	b = append(b, "/"+EntitySetPath+"('"...)
-	b = appendEscaped(b, id)
-	return append(b, `')"`...)
-}
-
-func appendNullString(b []byte, s NullString) []byte {
-	if !s.Valid {
+// appendValue writes one property value in OData JSON.
+func appendValue(b []byte, p *Property, v Value, ieee754 bool) []byte {
+	if v.Null {
 		return append(b, "null"...)
 	}
-	return AppendJSONString(b, s.Value)
+	switch p.Type {
+	case EdmString:
+		return AppendJSONString(b, v.Str)
+	case EdmDateTimeOffset:
+		b = append(b, '"')
+		b = v.Time.AppendText(b)
+		return append(b, '"')
+	case EdmBinary:
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, []byte(v.Str))
+		return append(b, '"')
+	case EdmBoolean:
+		if v.Int != 0 {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case EdmInt64:
+		if ieee754 {
+			b = append(b, '"')
+			b = strconv.AppendInt(b, v.Int, 10)
+			return append(b, '"')
+		}
+		return strconv.AppendInt(b, v.Int, 10)
+	case EdmEnum:
+		b = append(b, '"')
+		if name, ok := p.Enum.NameOf(v.Int); ok {
+			b = append(b, name...)
+		} else {
+			b = strconv.AppendInt(b, v.Int, 10)
+		}
+		return append(b, '"')
+	}
+	return strconv.AppendInt(b, v.Int, 10)
 }
 
 const hexDigits = "0123456789abcdef"

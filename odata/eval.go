@@ -43,6 +43,7 @@ type Value3 struct {
 	Time DateTimeOffset
 	Date int64 // days since 0001-01-01
 	Tod  int64 // ticks since midnight
+	Enum *EnumType
 }
 
 // IsTrue reports whether v is the Boolean true (not false, not null).
@@ -52,18 +53,18 @@ var null3 = Value3{Null: true}
 
 func bool3(b bool) Value3 { return Value3{Kind: KindBoolean, Bool: b} }
 
-// Match reports whether connector c satisfies filter (nil matches every row).
-func Match(filter Expr, c *Connector, now DateTimeOffset) bool {
+// Match reports whether entity c satisfies filter (nil matches every row).
+func Match(filter Expr, c *Entity, now DateTimeOffset) bool {
 	return filter == nil || Eval(filter, c, now).IsTrue()
 }
 
-// Eval evaluates e for connector c; now is the value of now().
-func Eval(e Expr, c *Connector, now DateTimeOffset) Value3 {
+// Eval evaluates e for entity c; now is the value of now().
+func Eval(e Expr, c *Entity, now DateTimeOffset) Value3 {
 	switch e := e.(type) {
 	case *Literal:
 		return literalValue(e)
 	case *PropertyRef:
-		return propertyValue(e.Prop, c)
+		return propertyValue(e.P, c)
 	case *Not:
 		x := Eval(e.X, c, now)
 		if x.Null {
@@ -113,32 +114,30 @@ func literalValue(l *Literal) Value3 {
 		v.Date = l.Date
 	case KindTimeOfDay:
 		v.Tod = l.Tod
+	case KindEnum:
+		v.Int, v.Enum = l.Int, l.Enum
 	}
 	return v
 }
 
-func propertyValue(p PropertyID, c *Connector) Value3 {
-	str := func(s NullString) Value3 {
-		if !s.Valid {
-			return null3
-		}
-		return Value3{Kind: KindString, Str: s.Value}
+func propertyValue(p *Property, c *Entity) Value3 {
+	v := c.Values[p.ID]
+	if v.Null {
+		return null3
 	}
-	switch p {
-	case PropID:
-		return Value3{Kind: KindString, Str: c.ID}
-	case PropConnectorName:
-		return str(c.ConnectorName)
-	case PropMachineName:
-		return str(c.MachineName)
-	case PropConnectorVersion:
-		return str(c.ConnectorVersion)
-	case PropEnrollmentDateTime:
-		return Value3{Kind: KindDateTimeOffset, Time: c.EnrollmentDateTime}
-	case PropLastCheckinDateTime:
-		return Value3{Kind: KindDateTimeOffset, Time: c.LastCheckinDateTime}
+	switch p.Type {
+	case EdmDateTimeOffset:
+		return Value3{Kind: KindDateTimeOffset, Time: v.Time}
+	case EdmBoolean:
+		return Value3{Kind: KindBoolean, Bool: v.Int != 0}
+	case EdmInt32, EdmInt64:
+		return Value3{Kind: KindInt, Int: v.Int}
+	case EdmEnum:
+		return Value3{Kind: KindEnum, Int: v.Int, Enum: p.Enum}
+	case EdmBinary:
+		return Value3{Kind: KindBinary, Str: v.Str}
 	}
-	panic("odata.Eval: unknown property")
+	return Value3{Kind: KindString, Str: v.Str}
 }
 
 func logical(op BinaryOp, l, r Value3) Value3 {
@@ -192,8 +191,10 @@ func cmpValues(l, r Value3) int {
 		return cmpInt(b2i(l.Bool), b2i(r.Bool))
 	case KindString:
 		return strings.Compare(l.Str, r.Str)
-	case KindInt:
+	case KindInt, KindEnum:
 		return cmpInt(l.Int, r.Int)
+	case KindBinary:
+		return strings.Compare(l.Str, r.Str)
 	case KindDateTimeOffset:
 		return cmpInt(l.Time.Ticks, r.Time.Ticks)
 	case KindDate:
@@ -228,9 +229,14 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
-func call(e *Call, c *Connector, now DateTimeOffset) Value3 {
-	if e.Fn == FnNow {
+func call(e *Call, c *Entity, now DateTimeOffset) Value3 {
+	switch e.Fn {
+	case FnNow:
 		return Value3{Kind: KindDateTimeOffset, Time: now}
+	case FnMinDateTime:
+		return Value3{Kind: KindDateTimeOffset, Time: MinDateTime}
+	case FnMaxDateTime:
+		return Value3{Kind: KindDateTimeOffset, Time: MaxDateTime}
 	}
 	var args [3]Value3
 	for i, a := range e.Args {
@@ -332,12 +338,14 @@ func substring(s string, start, length int64, hasLength bool) string {
 	return s[from:to]
 }
 
-// CompareOrder orders two connectors as a query with order sorts them: each key in turn, nulls first ascending
-// and last descending (OData), strings by code point, DateTimeOffsets by instant; then by id ascending, the
-// tiebreak the store adds. It returns -1, 0 or +1.
-func CompareOrder(a, b *Connector, order []OrderBy) int {
+// CompareOrder orders two entities as a query with order sorts them: each item in turn, nulls first ascending
+// and last descending (OData), strings by code point, DateTimeOffsets by instant, enums by value; then by key,
+// the tiebreak the store adds, in the direction of the last item (ascending when there is none), so that a
+// one-item ordering and its tiebreak read one index in one direction. now is the value of now(). It returns
+// -1, 0 or +1.
+func CompareOrder(a, b *Entity, order []OrderBy, now DateTimeOffset) int {
 	for _, o := range order {
-		c := cmpNullsFirst(propertyValue(o.Prop, a), propertyValue(o.Prop, b))
+		c := cmpNullsFirst(Eval(o.Expr, a, now), Eval(o.Expr, b, now))
 		if o.Desc {
 			c = -c
 		}
@@ -345,7 +353,11 @@ func CompareOrder(a, b *Connector, order []OrderBy) int {
 			return c
 		}
 	}
-	return strings.Compare(a.ID, b.ID)
+	c := strings.Compare(a.Key(), b.Key())
+	if len(order) > 0 && order[len(order)-1].Desc {
+		c = -c
+	}
+	return c
 }
 
 func cmpNullsFirst(l, r Value3) int {

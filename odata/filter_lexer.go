@@ -10,9 +10,10 @@ import (
 // Bounds on a $filter, so that no client text can make the parser, the evaluator or the SQL it becomes work
 // without limit.
 const (
-	// MaxFilterLength bounds the $filter text in bytes, after percent-decoding and with the values of its
-	// parameter aliases counted once per use.
-	MaxFilterLength = 8192
+	// MaxFilterLength bounds the $filter (and $orderby) text in bytes, after percent-decoding and with the values
+	// of its parameter aliases counted once per use. It matches the default URL limit, so that any string
+	// literal a URL can carry can be searched for: stored values have no length limit of their own.
+	MaxFilterLength = 64 << 10
 	// MaxFilterDepth bounds the nesting of parentheses, function calls and not operators. A chain of and/or
 	// at one level does not nest; its length is bounded by MaxFilterLength.
 	MaxFilterDepth = 100
@@ -42,6 +43,7 @@ const (
 	tokOpenBracket              // [
 	tokCloseBracket             // ]
 	tokAlias                    // @name
+	tokEnum                     // enum = qualifiedEnumTypeName SQUOTE enumValue SQUOTE; resolved by the parser
 )
 
 type token struct {
@@ -53,6 +55,7 @@ type token struct {
 	str   string         // tokString, tokJSONString: the value
 	num   int64          // tokInt; tokDate: days since 0001-01-01; tokTimeOfDay: ticks since midnight
 	dto   DateTimeOffset // tokDateTimeOffset
+	enum  *Literal       // tokEnum, once resolved against the entity type
 }
 
 // filterError is the error for a problem at a position of a $filter (or of an alias value it uses).
@@ -166,8 +169,26 @@ func (lx *lexer) next() (token, error) {
 		}
 		lx.pos = end
 		text := s[start:end]
+		if end < len(s) && s[end] == '.' {
+			// A qualified name is only a literal's type here: namespace.enumType'member'.
+			q := end
+			for q < len(s) && s[q] == '.' && q+1 < len(s) && isIdentStart(s[q+1]) {
+				q += 2
+				for q < len(s) && isIdentChar(s[q]) {
+					q++
+				}
+			}
+			if q < len(s) && s[q] == '\'' {
+				lx.pos = q
+				lit, err := lx.lexString()
+				if err != nil {
+					return token{}, err
+				}
+				return token{kind: tokEnum, pos: start, src: lx.src, text: s[start:q], str: lit.str}, nil
+			}
+		}
 		if end < len(s) && (s[end] == '/' || s[end] == '.') {
-			return token{}, lx.errorf(end, "Syntax error: '%s%c' — property paths, type casts and qualified names are not supported; the entity has only primitive properties", quoteText(text), s[end])
+			return token{}, lx.errorf(end, "Syntax error: '%s%c' — property paths and type casts are not supported; the entities have only primitive properties", quoteText(text), s[end])
 		}
 		return token{kind: tokIdent, pos: start, src: lx.src, text: text, lower: strings.ToLower(text)}, nil
 	case c == '-':

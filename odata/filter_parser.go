@@ -8,22 +8,23 @@ import (
 // of query_ast.go. From the lowest precedence up:
 //
 //	orExpr     = andExpr *( "or" andExpr )
-//	andExpr    = notExpr *( "and" notExpr )
-//	notExpr    = "not" notExpr / compExpr
-//	compExpr   = primary *( ( "eq" / "ne" / "gt" / "ge" / "lt" / "le" ) primary / "in" list )
+//	andExpr    = compExpr *( "and" compExpr )
+//	compExpr   = unary *( ( "eq" / "ne" / "gt" / "ge" / "lt" / "le" ) unary / "in" list )
+//	unary      = "not" unary / primary
 //	primary    = "(" orExpr ")" / literal / property / function "(" [ orExpr *( "," orExpr ) ] ")"
 //	list       = "(" [ literal *( "," literal ) ] ")" / "[" [ literal *( "," literal ) ] "]"
 //
 // Parameter aliases (@name) are replaced by their values' tokens before parsing. Keywords, operators and
-// function names are case-insensitive (OData 4.01); property names are case-sensitive. Note that not binds
-// more loosely than a comparison here, so `not connectorName eq 'x'` means `not (connectorName eq 'x')`.
+// function names are case-insensitive (OData 4.01); property names are case-sensitive. not is a unary operator
+// and binds tighter than the comparisons (OData's operator precedence, as ODataLib parses it), so
+// `not connectorName eq 'x'` is `(not connectorName) eq 'x'`, a type error; write `not (connectorName eq 'x')`.
 //
 // The parser recurses only where the expression nests (parentheses, function arguments, not), and stops at
 // MaxFilterDepth; and/or chains and comparisons are loops.
 
-// ParseFilter parses a percent-decoded $filter expression. aliases maps "@name" to the decoded value of each
-// parameter alias of the query string; it may be nil.
-func ParseFilter(expr string, aliases map[string]string) (Expr, error) {
+// ParseFilter parses a percent-decoded $filter expression over the properties of t. aliases maps "@name" to the
+// decoded value of each parameter alias of the query string; it may be nil.
+func ParseFilter(t *EntityType, expr string, aliases map[string]string) (Expr, error) {
 	if len(expr) > MaxFilterLength {
 		return nil, badRequest("The $filter expression is %d bytes long, more than the limit of %d.", len(expr), MaxFilterLength)
 	}
@@ -37,7 +38,10 @@ func ParseFilter(expr string, aliases map[string]string) (Expr, error) {
 	if toks, err = expandAliases(toks, aliases, len(expr)); err != nil {
 		return nil, err
 	}
-	p := filterParser{toks: toks}
+	if err := resolveEnums(t, toks); err != nil {
+		return nil, err
+	}
+	p := filterParser{toks: toks, t: t}
 	x, err := p.parseOr()
 	if err != nil {
 		return nil, err
@@ -110,6 +114,33 @@ func expandAliases(toks []token, aliases map[string]string, size int) ([]token, 
 	return out, nil
 }
 
+// resolveEnums turns each qualified enum literal into a Literal of an enum type of t's properties. Type names are
+// compared ignoring case, as member names are.
+func resolveEnums(t *EntityType, toks []token) error {
+	for i := range toks {
+		tok := &toks[i]
+		if tok.kind != tokEnum {
+			continue
+		}
+		var e *EnumType
+		for j := range t.Properties {
+			if en := t.Properties[j].Enum; en != nil && strings.EqualFold(en.Qualified, tok.text) {
+				e = en
+				break
+			}
+		}
+		if e == nil {
+			return filterError(tok.src, tok.pos, "The type '%s' is not an enum type of '%s'", quoteText(tok.text), t.Qualified)
+		}
+		m, ok := e.Member(tok.str)
+		if !ok {
+			return filterError(tok.src, tok.pos, "'%s' is not a member of the enum type '%s' (%s)", quoteText(tok.str), e.Qualified, memberList(e))
+		}
+		tok.enum = &Literal{LitKind: KindEnum, Enum: e, Int: m.Value}
+	}
+	return nil
+}
+
 // selfDelimited reports whether toks is one token, or a parenthesised or bracketed group closed by its last token.
 func selfDelimited(toks []token) bool {
 	if len(toks) == 1 {
@@ -143,6 +174,9 @@ type filterParser struct {
 	toks  []token
 	i     int
 	depth int
+	t     *EntityType
+	// what names the clause in messages about properties that cannot be used: "$filter" or "$orderby".
+	what string
 }
 
 func (p *filterParser) peek() *token { return &p.toks[p.i] }
@@ -206,13 +240,13 @@ func (p *filterParser) parseOr() (pexpr, error) {
 }
 
 func (p *filterParser) parseAnd() (pexpr, error) {
-	left, err := p.parseNot()
+	left, err := p.parseComparison()
 	if err != nil {
 		return pexpr{}, err
 	}
 	for p.isKeyword("and") {
 		op := p.next()
-		right, err := p.parseNot()
+		right, err := p.parseComparison()
 		if err != nil {
 			return pexpr{}, err
 		}
@@ -233,21 +267,22 @@ func checkLogical(op *token, left, right pexpr) error {
 	return nil
 }
 
-func (p *filterParser) parseNot() (pexpr, error) {
+// parseUnary reads `not` applied to a primary expression, or a primary expression.
+func (p *filterParser) parseUnary() (pexpr, error) {
 	if !p.isKeyword("not") {
-		return p.parseComparison()
+		return p.parsePrimary()
 	}
 	op := p.next()
 	if err := p.enter(op); err != nil {
 		return pexpr{}, err
 	}
-	x, err := p.parseNot()
+	x, err := p.parseUnary()
 	if err != nil {
 		return pexpr{}, err
 	}
 	p.leave()
 	if !isBoolean(x.e) {
-		return pexpr{}, filterError(op.src, op.pos, "The operand of 'not' must be of type Edm.Boolean, but it is of type %s", typeName(x.e))
+		return pexpr{}, filterError(op.src, op.pos, "The operand of 'not' must be of type Edm.Boolean, but it is of type %s; to negate a comparison, put it in parentheses: not (a eq b)", typeName(x.e))
 	}
 	return pexpr{&Not{X: x.e}, op}, nil
 }
@@ -258,7 +293,7 @@ var comparisonOps = map[string]BinaryOp{"eq": OpEq, "ne": OpNe, "gt": OpGt, "ge"
 var unsupportedOps = map[string]bool{"has": true, "add": true, "sub": true, "mul": true, "div": true, "divby": true, "mod": true}
 
 func (p *filterParser) parseComparison() (pexpr, error) {
-	left, err := p.parsePrimary()
+	left, err := p.parseUnary()
 	if err != nil {
 		return pexpr{}, err
 	}
@@ -269,11 +304,16 @@ func (p *filterParser) parseComparison() (pexpr, error) {
 		}
 		if op, ok := comparisonOps[t.lower]; ok {
 			p.next()
-			right, err := p.parsePrimary()
+			right, err := p.parseUnary()
 			if err != nil {
 				return pexpr{}, err
 			}
-			if !comparable(left.e.Kind(), right.e.Kind()) {
+			if left.e, right.e, err = promote(left, right); err != nil {
+				return pexpr{}, err
+			}
+			lk, rk := left.e.Kind(), right.e.Kind()
+			if !comparable(lk, rk) || lk == KindEnum && rk == KindEnum && EnumOf(left.e) != EnumOf(right.e) ||
+				(lk == KindBinary || rk == KindBinary) && (op != OpEq && op != OpNe || lk != KindNull && rk != KindNull) {
 				return pexpr{}, filterError(t.src, t.pos, "A binary operator with incompatible types was detected. Found operand types '%s' and '%s' for operator kind '%s'", typeName(left.e), typeName(right.e), t.lower)
 			}
 			left = pexpr{&Binary{Op: op, Left: left.e, Right: right.e}, left.tok}
@@ -327,7 +367,13 @@ func (p *filterParser) parseList(x pexpr) ([]Expr, error) {
 		if lit == nil {
 			return nil, p.unexpected(t, "a literal (a list after 'in' holds only literals)")
 		}
-		if k := x.e.Kind(); k != KindNull && !comparable(k, lit.LitKind) {
+		if promoted, err := promoteLiteral(x.e, lit, t); err != nil {
+			return nil, err
+		} else {
+			lit = promoted
+		}
+		if k := x.e.Kind(); k == KindBinary || k != KindNull && !comparable(k, lit.LitKind) ||
+			k == KindEnum && lit.LitKind == KindEnum && EnumOf(x.e) != lit.Enum {
 			return nil, filterError(t.src, t.pos, "The list after 'in' must hold values of type %s, but holds a value of type %s", typeName(x.e), typeName(lit))
 		}
 		list = append(list, lit)
@@ -360,6 +406,8 @@ func literalOf(t *token) *Literal {
 		return &Literal{LitKind: KindTimeOfDay, Tod: t.num}
 	case tokDateTimeOffset:
 		return &Literal{LitKind: KindDateTimeOffset, Time: t.dto}
+	case tokEnum:
+		return t.enum
 	case tokIdent:
 		switch t.lower {
 		case "true":
@@ -405,8 +453,6 @@ func (p *filterParser) parsePrimary() (pexpr, error) {
 		return pexpr{}, p.unexpected(t, "an expression")
 	}
 	switch {
-	case t.lower == "not":
-		return pexpr{}, filterError(t.src, t.pos, "Syntax error: 'not' cannot be an operand of a comparison; put the negated expression in parentheses")
 	case keywords[t.lower]:
 		return pexpr{}, p.unexpected(t, "an expression")
 	case p.peek().kind == tokOpen:
@@ -414,14 +460,58 @@ func (p *filterParser) parsePrimary() (pexpr, error) {
 	case t.text == "NaN" || t.text == "INF":
 		return pexpr{}, filterError(t.src, t.pos, "The literal '%s' is not supported", t.text)
 	}
-	prop, ok := LookupProperty(t.text)
+	prop, ok := p.t.Property(t.text)
 	if !ok {
 		if _, isFunc := functions[t.lower]; isFunc {
 			return pexpr{}, filterError(t.src, t.pos, "The function '%s' must be followed by its arguments in parentheses", t.text)
 		}
-		return pexpr{}, filterError(t.src, t.pos, "Could not find a property named '%s' on type '%s'", quoteText(t.text), QualifiedType)
+		return pexpr{}, filterError(t.src, t.pos, "Could not find a property named '%s' on type '%s'", quoteText(t.text), p.t.Qualified)
 	}
-	return pexpr{&PropertyRef{Prop: prop.ID}, t}, nil
+	if prop.Secret {
+		what := p.what
+		if what == "" {
+			what = "$filter"
+		}
+		return pexpr{}, filterError(t.src, t.pos, "The property '%s' holds a secret and cannot be used in %s", prop.Name, what)
+	}
+	return pexpr{&PropertyRef{P: prop}, t}, nil
+}
+
+// promote converts a literal operand to the type of the other side where OData allows it: an Edm.Date literal
+// compared with a DateTimeOffset means midnight UTC of that date (the form Graph's filter docs use:
+// enrollmentDateTime ge 2024-06-15), and a string literal compared with an enum names a member.
+func promote(left, right pexpr) (Expr, Expr, error) {
+	if l, ok := left.e.(*Literal); ok {
+		lit, err := promoteLiteral(right.e, l, left.tok)
+		if err != nil {
+			return nil, nil, err
+		}
+		return lit, right.e, nil
+	}
+	if r, ok := right.e.(*Literal); ok {
+		lit, err := promoteLiteral(left.e, r, right.tok)
+		if err != nil {
+			return nil, nil, err
+		}
+		return left.e, lit, nil
+	}
+	return left.e, right.e, nil
+}
+
+// promoteLiteral converts lit to the type of other, as promote explains, or returns it unchanged.
+func promoteLiteral(other Expr, lit *Literal, tok *token) (*Literal, error) {
+	switch {
+	case other.Kind() == KindDateTimeOffset && lit.LitKind == KindDate:
+		return &Literal{LitKind: KindDateTimeOffset, Time: DateTimeOffset{Ticks: lit.Date * TicksPerDay}}, nil
+	case other.Kind() == KindEnum && lit.LitKind == KindString:
+		e := EnumOf(other)
+		m, ok := e.Member(lit.Str)
+		if !ok {
+			return nil, filterError(tok.src, tok.pos, "The string '%s' is not a member of the enum type '%s' (%s)", quoteText(lit.Str), e.Qualified, memberList(e))
+		}
+		return &Literal{LitKind: KindEnum, Enum: e, Int: m.Value}, nil
+	}
+	return lit, nil
 }
 
 // signature is a canonical function's parameter kinds and result; optional trailing parameters follow minArgs.
@@ -461,6 +551,8 @@ var functions = map[string]signature{
 	"time":               {FnTime, "time", sigDTO, 1},
 	"totaloffsetminutes": {FnTotalOffsetMinutes, "totaloffsetminutes", sigDTO, 1},
 	"now":                {FnNow, "now", nil, 0},
+	"mindatetime":        {FnMinDateTime, "mindatetime", nil, 0},
+	"maxdatetime":        {FnMaxDateTime, "maxdatetime", nil, 0},
 }
 
 // String renders the signature as ODataLib lists it, e.g. substring(Edm.String, Edm.Int32[, Edm.Int32]).
@@ -566,6 +658,10 @@ func kindName(k ExprKind) string {
 		return "Edm.Date"
 	case KindTimeOfDay:
 		return "Edm.TimeOfDay"
+	case KindBinary:
+		return "Edm.Binary"
+	case KindEnum:
+		return "an enum type"
 	}
 	return "Edm.Unknown"
 }
@@ -573,6 +669,12 @@ func kindName(k ExprKind) string {
 // typeName names the Edm type of e for a message; integer literals beyond Int32 are Int64, as ODataLib says.
 func typeName(e Expr) string {
 	if l, ok := e.(*Literal); ok && l.LitKind == KindInt && (l.Int < -1<<31 || l.Int > 1<<31-1) {
+		return "Edm.Int64"
+	}
+	if en := EnumOf(e); en != nil {
+		return en.Qualified
+	}
+	if p, ok := e.(*PropertyRef); ok && p.P.Type == EdmInt64 {
 		return "Edm.Int64"
 	}
 	return kindName(e.Kind())

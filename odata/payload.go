@@ -2,40 +2,44 @@ package odata
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
-// payloadMode says which request a payload belongs to; they differ only in how they treat "id".
+// payloadMode says which request a payload belongs to.
 type payloadMode uint8
 
 const (
-	modeUpdate payloadMode = iota // id may repeat the URL's key, else 400
-	modeCreate                    // id is ignored: the server assigns it
-	modeImport                    // id is required: fixtures carry their ids
+	modeUpdate payloadMode = iota // id may repeat the URL's key, else 400; server-set times are ignored
+	modeCreate                    // id is ignored (the server makes keys); required properties must be given
+	modeImport                    // ids are given (GUID keys) or checked (derived keys); server-set times are kept
 )
 
 // MalformedMessage is the text for a payload that is not JSON at all.
 const MalformedMessage = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
 
-// ParsePatch reads a PATCH body into a validated partial update of the entity addressed by key (a lower-case
-// GUID). Only the properties the body names are set.
-func ParsePatch(body []byte, key string) (Patch, error) {
-	p, _, err := parsePayload(body, modeUpdate, key)
+// ParsePatch reads a PATCH body into a validated partial update of the entity of type t addressed by key (in
+// its canonical form, or as the URL wrote it when it is no valid key). Only the properties the body names are
+// set; values for server-set properties are checked and ignored.
+func ParsePatch(t *EntityType, body []byte, key string) (Patch, error) {
+	p, _, err := parsePayload(t, body, modeUpdate, key)
 	return p, err
 }
 
-// ParseCreate reads a POST body. A client "id" is ignored.
-func ParseCreate(body []byte) (Patch, error) {
-	p, _, err := parsePayload(body, modeCreate, "")
+// ParseCreate reads a POST body. A client "id" is ignored, and so are values for server-set properties;
+// required properties must be present and not null.
+func ParseCreate(t *EntityType, body []byte) (Patch, error) {
+	p, _, err := parsePayload(t, body, modeCreate, "")
 	return p, err
 }
 
 // utf8BOM may precede a body: RFC 8259 lets parsers ignore it, and some Windows tools write it.
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-func parsePayload(body []byte, mode payloadMode, key string) (Patch, string, error) {
+func parsePayload(t *EntityType, body []byte, mode payloadMode, key string) (Patch, string, error) {
 	body = bytes.TrimPrefix(body, utf8BOM)
 	r := jsonReader{b: body}
 	r.ws()
@@ -52,7 +56,7 @@ func parsePayload(body []byte, mode payloadMode, key string) (Patch, string, err
 		}
 		return Patch{}, "", badRequest("The request body must be a JSON object, but %s was found.", jsonKind(c))
 	}
-	p, id, err := readEntity(&r, mode, key)
+	p, id, err := readEntity(&r, t, mode, key)
 	if err == nil || !isSyntax(err) {
 		// A body that is not JSON at all is reported as such, even when an earlier member already failed
 		// validation: malformed input always wins, whatever order its mistakes come in.
@@ -80,39 +84,55 @@ func payloadError(err error) error {
 	return err
 }
 
-// readEntity reads one entity object. A syntax error stops it at once; a validation error is remembered while
-// the rest of the object is still read, so that the caller can let a later syntax error win and, on success,
-// finds the reader just past the object.
-func readEntity(r *jsonReader, mode payloadMode, key string) (Patch, string, error) {
+func duplicateMember(name string) *Error {
+	return invalid("Multiple properties with the name '%s' were detected in a resource or a complex value. In OData, duplicate property names are not allowed.", quoteText(name))
+}
+
+// readEntity reads one entity object of type t. A syntax error stops it at once; a validation error is
+// remembered while the rest of the object is still read, so that the caller can let a later syntax error win
+// and, on success, finds the reader just past the object. id is the body's key as given (import only).
+func readEntity(r *jsonReader, t *EntityType, mode payloadMode, key string) (Patch, string, error) {
 	var (
-		p    Patch
+		p    = NewPatch(t)
 		id   string
+		seen uint64 // properties already given
+		anno map[string]struct{}
 		verr error
-		seen = make(map[string]struct{}, 8)
 	)
 	member := func(name string) error {
-		if _, dup := seen[name]; dup {
-			return invalid("Multiple properties with the name '%s' were detected in a resource or a complex value. In OData, duplicate property names are not allowed.", name)
-		}
-		seen[name] = struct{}{}
-		if name == "@odata.type" {
-			return readTypeAnnotation(r)
-		}
 		if strings.IndexByte(name, '@') >= 0 {
+			if _, dup := anno[name]; dup {
+				return duplicateMember(name)
+			}
+			if anno == nil {
+				anno = make(map[string]struct{}, 2)
+			}
+			anno[name] = struct{}{}
+			if name == "@odata.type" {
+				return readTypeAnnotation(r, t)
+			}
 			// Instance and property annotations, and control information such as @odata.context or
 			// @odata.etag: receivers must not fail on them.
 			return r.skip(0)
 		}
-		prop, ok := LookupProperty(name)
+		prop, ok := t.Property(name)
 		if !ok {
-			return invalid("The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type.", name, QualifiedType)
+			return invalid("The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type.", quoteText(name), t.Qualified)
 		}
+		if seen&(1<<prop.ID) != 0 {
+			return duplicateMember(name)
+		}
+		seen |= 1 << prop.ID
 		v, err := readValue(r, prop)
 		if err != nil {
 			return err
 		}
-		if prop.Key {
-			return checkKey(v, mode, key, &id)
+		switch {
+		case prop.Key:
+			return checkKey(t, v, mode, key, &id)
+		case prop.ServerSet != ClientSet && mode != modeImport:
+			// Accepted and ignored: the server keeps these current.
+			return nil
 		}
 		p.Set(prop.ID, v)
 		return nil
@@ -134,60 +154,88 @@ func readEntity(r *jsonReader, mode payloadMode, key string) (Patch, string, err
 	if err == nil {
 		err = verr
 	}
+	if err == nil && mode != modeUpdate {
+		err = checkRequired(t, &p)
+	}
 	if err != nil {
 		return Patch{}, "", err
 	}
-	if mode == modeImport && id == "" {
+	if mode == modeImport && id == "" && t.KeyKind == KeyGUID {
 		return Patch{}, "", invalid("The key property 'id' is required: an imported entity must carry its id.")
 	}
 	return p, id, nil
 }
 
-func checkKey(v Value, mode payloadMode, key string, id *string) error {
+// checkRequired refuses a new entity without a value for a required property.
+func checkRequired(t *EntityType, p *Patch) error {
+	for i := range t.Properties {
+		prop := &t.Properties[i]
+		if prop.Required && (!p.Has(prop.ID) || p.Get(prop.ID).Null) {
+			return invalid("The property '%s' is required when creating a %s and cannot be null.", prop.Name, t.Name)
+		}
+	}
+	return nil
+}
+
+func checkKey(t *EntityType, v Value, mode payloadMode, key string, id *string) error {
 	switch mode {
 	case modeCreate:
 		return nil
 	case modeImport:
 		if v.Null {
-			return invalid("The key property 'id' must be a GUID, but null was found.")
+			return invalid("The key property 'id' must not be null.")
 		}
-		g, ok := ParseGUID(v.Str)
+		if t.KeyKind == KeyGUID {
+			g, ok := ParseGUID(v.Str)
+			if !ok {
+				return invalid("The key property 'id' must be a GUID, but '%s' was found.", quoteText(v.Str))
+			}
+			*id = g
+			return nil
+		}
+		k, ok := t.Key(v.Str)
 		if !ok {
-			return invalid("The key property 'id' must be a GUID, but '%s' was found.", v.Str)
+			return invalid("The key property 'id' is not a valid key of a %s: '%s'.", t.Name, quoteText(v.Str))
 		}
-		*id = g
+		*id = k
 		return nil
 	}
 	if v.Null {
-		return invalid("The key property 'id' cannot be changed: the request body has null, but the URL addresses '%s'.", key)
+		return invalid("The key property 'id' cannot be changed: the request body has null, but the URL addresses '%s'.", quoteText(key))
 	}
 	if v.Str != key {
-		// GUIDs are case-insensitive: the same key in another case is the same key, whichever side wrote it so.
-		g, ok := ParseGUID(v.Str)
-		k, kok := ParseGUID(key)
+		// Keys are case-insensitive: the same key in another case is the same key, whichever side wrote it so.
+		g, ok := t.Key(v.Str)
+		k, kok := t.Key(key)
 		if !ok || !kok || g != k {
-			return invalid("The key property 'id' cannot be changed: the request body has '%s', but the URL addresses '%s'.", v.Str, key)
+			return invalid("The key property 'id' cannot be changed: the request body has '%s', but the URL addresses '%s'.", quoteText(v.Str), quoteText(key))
 		}
 	}
 	*id = key
 	return nil
 }
 
-// readTypeAnnotation checks @odata.type: the only type in the model is the entity itself, so any other name is
-// one the model cannot resolve.
-func readTypeAnnotation(r *jsonReader) error {
+// readTypeAnnotation checks @odata.type: it must name the entity's own type, since no type derives from it.
+func readTypeAnnotation(r *jsonReader, t *EntityType) error {
 	if r.peek() != '"' {
-		return invalid("The value of '@odata.type' must be a JSON string naming a type, but %s was found.", jsonKind(r.peek()))
+		c := r.peek()
+		if err := r.skip(0); err != nil {
+			return err
+		}
+		return invalid("The value of '@odata.type' must be a JSON string naming a type, but %s was found.", jsonKind(c))
 	}
 	s, _, err := r.str()
 	if err != nil {
 		return err
 	}
-	if strings.TrimPrefix(s, "#") != QualifiedType {
-		return invalid("A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", s)
+	if strings.TrimPrefix(s, "#") != t.Qualified {
+		return invalid("A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", quoteText(s))
 	}
 	return nil
 }
+
+// dtoFormat tells a client how to write an Edm.DateTimeOffset.
+const dtoFormat = "write YYYY-MM-DDThh:mm[:ss[.fffffff]] with an offset (Z or ±hh:mm) within ±14:00, at most 7 fraction digits, between 0001-01-01 and 9999-12-31"
 
 func readValue(r *jsonReader, prop *Property) (Value, error) {
 	c := r.peek()
@@ -196,15 +244,30 @@ func readValue(r *jsonReader, prop *Property) (Value, error) {
 			return Value{}, err
 		}
 		if !prop.Nullable && !prop.Key {
-			return Value{}, invalid("A null value was found for the property named '%s', which has the expected type '%s[Nullable=False]'. The expected type '%s[Nullable=False]' does not allow null values.", prop.Name, prop.Type, prop.Type)
+			return Value{}, invalid("A null value was found for the property named '%s', which has the expected type '%s[Nullable=False]'. The expected type '%s[Nullable=False]' does not allow null values.", prop.Name, prop.typeName, prop.typeName)
 		}
-		return Value{Null: true}, nil
+		return Null, nil
 	}
-	if c != '"' {
+	wrongKind := func() (Value, error) {
 		if err := r.skip(0); err != nil {
 			return Value{}, err
 		}
-		return Value{}, invalid("The property '%s' has the type '%s', but %s was found.", prop.Name, prop.Type, jsonKind(c))
+		return Value{}, invalid("The property '%s' has the type '%s', but %s was found.", prop.Name, prop.typeName, jsonKind(c))
+	}
+	switch prop.Type {
+	case EdmBoolean:
+		switch c {
+		case 't':
+			return Bool(true), r.literal("true")
+		case 'f':
+			return Bool(false), r.literal("false")
+		}
+		return wrongKind()
+	case EdmInt32, EdmInt64:
+		return readInteger(r, prop)
+	}
+	if c != '"' {
+		return wrongKind()
 	}
 	s, hasNUL, err := r.str()
 	if err != nil {
@@ -212,280 +275,70 @@ func readValue(r *jsonReader, prop *Property) (Value, error) {
 	}
 	switch prop.Type {
 	case EdmDateTimeOffset:
-		t, ok := ParseDateTimeOffset(s)
+		d, ok := ParseDateTimeOffset(s)
 		if !ok {
-			return Value{}, invalid("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset' of the property '%s': write YYYY-MM-DDThh:mm[:ss[.fffffff]] with an offset (Z or ±hh:mm) within ±14:00, at most 7 fraction digits, between 0001-01-01 and 9999-12-31.", s, prop.Name)
+			return Value{}, invalid("Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset' of the property '%s': %s.", quoteText(s), prop.Name, dtoFormat)
 		}
-		return Value{Time: t}, nil
-	default:
-		if hasNUL {
-			return Value{}, invalid("The property '%s' contains the character U+0000, which cannot be stored.", prop.Name)
-		}
-		return Value{Str: s}, nil
-	}
-}
-
-// ImportSet is what a fixture file holds.
-type ImportSet struct {
-	Connectors []Connector
-	Samples    []MetricSample
-}
-
-// ParseImport reads a fixture file: a JSON array of entities with their ids, or a collection response
-// {"value": [...]}. Every entity is validated as the API validates a payload; omitted properties take the create
-// defaults, so re-importing an id replaces the row as the file states it. An id given twice is refused, since
-// the file would contradict itself. Errors about one entity name its index in the array.
-func ParseImport(data []byte) (ImportSet, error) {
-	data = bytes.TrimPrefix(data, utf8BOM)
-	var (
-		set   ImportSet
-		verr  error // the first validation error; syntax errors anywhere still win over it
-		n     int   // index of the next entity
-		index = map[string]int{}
-	)
-	fail := func(err error) {
-		if verr == nil {
-			verr = err
-		}
-	}
-	r := jsonReader{b: data}
-	r.ws()
-	// entities reads the array of entities; the reader is at a '['.
-	entities := func() error {
-		return r.array(func() error {
-			i := n
-			n++
-			if c := r.peek(); c != '{' {
-				if err := r.skip(0); err != nil {
-					return err
-				}
-				fail(withIndex(i, invalid("An entity must be a JSON object, but %s was found.", jsonKind(c))))
-				return nil
-			}
-			p, id, err := readEntity(&r, modeImport, "")
-			if err != nil {
-				if isSyntax(err) {
-					return err
-				}
-				fail(withIndex(i, err))
-				return nil
-			}
-			if prev, dup := index[id]; dup {
-				fail(withIndex(i, invalid("The id '%s' was already given by entity %d.", id, prev)))
-				return nil
-			}
-			index[id] = i
-			set.Connectors = append(set.Connectors, NewConnector(id, &p))
-			return nil
-		})
-	}
-	var err error
-	switch c := r.peek(); {
-	case r.i == len(r.b):
-		err = badRequest("The fixture file is empty: it must hold an array of entities or an object {\"value\": [...]}.")
-	case c == '[':
-		err = entities()
-	case c == '{':
-		found := false
-		seen := map[string]struct{}{}
-		err = r.object(func(name string) error {
-			if _, dup := seen[name]; dup {
-				fail(invalid("The member '%s' is given twice.", name))
-				return r.skip(0)
-			}
-			seen[name] = struct{}{}
-			switch {
-			case name == "healthMetricSamples":
-				found = true
-				if c := r.peek(); c != '[' {
-					if err := r.skip(0); err != nil {
-						return err
-					}
-					fail(invalid("The member 'healthMetricSamples' must be a JSON array, but %s was found.", jsonKind(c)))
-					return nil
-				}
-				return readSamples(&r, &set, fail)
-			case name == "value" || name == "certificateConnectorDetails":
-				if _, both := seen["value"]; both && name == "certificateConnectorDetails" {
-					fail(invalid("Give the entities either as 'value' or as 'certificateConnectorDetails', not both."))
-				}
-				if _, both := seen["certificateConnectorDetails"]; both && name == "value" {
-					fail(invalid("Give the entities either as 'value' or as 'certificateConnectorDetails', not both."))
-				}
-				found = true
-				if c := r.peek(); c != '[' {
-					if err := r.skip(0); err != nil {
-						return err
-					}
-					fail(invalid("The member '%s' must be a JSON array of entities, but %s was found.", name, jsonKind(c)))
-					return nil
-				}
-				return entities()
-			case strings.IndexByte(name, '@') >= 0:
-				return r.skip(0)
-			}
-			fail(invalid("Unknown member '%s': a fixture file is an array of entities, an object {\"value\": [...]}, or an object {\"certificateConnectorDetails\": [...], \"healthMetricSamples\": [...]}.", name))
-			return r.skip(0)
-		})
-		if !found {
-			fail(invalid("The fixture object has no 'value', 'certificateConnectorDetails' or 'healthMetricSamples' array."))
-		}
-	default:
-		if err = r.skip(0); err == nil {
-			err = invalid("A fixture file is an array of entities or an object {\"value\": [...]}, but %s was found.", jsonKind(c))
-		}
-	}
-	if err == nil || !isSyntax(err) {
-		if endErr := r.end(); endErr != nil {
-			err = endErr
-		}
-	}
-	if err == nil {
-		err = verr
-	}
-	if err != nil {
-		if isSyntax(err) {
-			return ImportSet{}, badRequest("The fixture file is not valid JSON: %s.", err.Error())
-		}
-		return ImportSet{}, err
-	}
-	return set, nil
-}
-
-func withIndex(n int, err error) error {
-	var e *Error
-	if errors.As(err, &e) {
-		return &Error{Kind: e.Kind, Code: e.Code, Message: "entity " + strconv.Itoa(n) + ": " + e.Message}
-	}
-	return err
-}
-
-// readSamples reads the healthMetricSamples array of a fixture file; the reader is at a '['.
-func readSamples(r *jsonReader, set *ImportSet, fail func(error)) error {
-	type sampleKey struct {
-		connector, metric string
-		ticks             int64
-	}
-	seen := map[sampleKey]int{}
-	n := 0
-	return r.array(func() error {
-		i := n
-		n++
-		where := func(err error) error {
-			var e *Error
-			if errors.As(err, &e) {
-				return &Error{Kind: e.Kind, Code: e.Code, Message: "healthMetricSamples " + strconv.Itoa(i) + ": " + e.Message}
-			}
-			return err
-		}
-		if c := r.peek(); c != '{' {
-			if err := r.skip(0); err != nil {
-				return err
-			}
-			fail(where(invalid("A sample must be a JSON object, but %s was found.", jsonKind(c))))
-			return nil
-		}
-		var m MetricSample
-		var has [5]bool
-		var verr error
-		err := readMembers(r, func(name string) error {
-			var err error
-			switch name {
-			case "connectorId":
-				var v Value
-				if v, err = readValue(r, &Property{Name: name, Type: EdmString}); err == nil {
-					g, ok := ParseGUID(v.Str)
-					if !ok {
-						err = invalid("The property 'connectorId' must be a GUID, but '%s' was found.", v.Str)
-					}
-					m.ConnectorID, has[0] = g, true
-				}
-			case "metricName":
-				var v Value
-				if v, err = readValue(r, &Property{Name: name, Type: EdmString}); err == nil {
-					m.MetricName, has[1] = v.Str, true
-				}
-			case "dateTime":
-				var v Value
-				if v, err = readValue(r, &Property{Name: name, Type: EdmDateTimeOffset}); err == nil {
-					m.DateTime, has[2] = v.Time, true
-				}
-			case "successCount":
-				m.SuccessCount, err = readCount(r, name)
-				has[3] = true
-			case "failureCount":
-				m.FailureCount, err = readCount(r, name)
-				has[4] = true
-			default:
-				if strings.IndexByte(name, '@') >= 0 {
-					return r.skip(0)
-				}
-				err = r.skip(0)
-				if err == nil {
-					err = invalid("The property '%s' does not exist on a health-metric sample (connectorId, metricName, dateTime, successCount, failureCount).", name)
-				}
-			}
-			if err != nil && !isSyntax(err) {
-				if verr == nil {
-					verr = err
-				}
-				return nil
-			}
-			return err
-		})
+		return Time(d), nil
+	case EdmBinary:
+		b, err := base64.StdEncoding.Strict().DecodeString(s)
 		if err != nil {
-			if isSyntax(err) {
-				return err
-			}
-			fail(where(err))
-			return nil
+			return Value{}, invalid("Cannot convert the literal '%s' to the expected type 'Edm.Binary' of the property '%s': write the bytes in standard base64 (RFC 4648 section 4, with padding).", quoteText(s), prop.Name)
 		}
-		if verr != nil {
-			fail(where(verr))
-			return nil
+		return Str(string(b)), nil
+	case EdmEnum:
+		m, ok := prop.Enum.Member(s)
+		if !ok {
+			return Value{}, invalid("The value '%s' of the property '%s' is not a member of the enum type '%s' (%s).", quoteText(s), prop.Name, prop.Enum.Qualified, memberList(prop.Enum))
 		}
-		for k, name := range []string{"connectorId", "metricName", "dateTime", "successCount", "failureCount"} {
-			if !has[k] {
-				fail(where(invalid("The property '%s' is required.", name)))
-				return nil
-			}
-		}
-		key := sampleKey{m.ConnectorID, m.MetricName, m.DateTime.Ticks}
-		if prev, dup := seen[key]; dup {
-			fail(where(invalid("It repeats sample %d: the same connector, metric and time.", prev)))
-			return nil
-		}
-		seen[key] = i
-		set.Samples = append(set.Samples, m)
-		return nil
-	})
+		return Int(m.Value), nil
+	}
+	if hasNUL {
+		return Value{}, invalid("The property '%s' contains the character U+0000, which cannot be stored.", prop.Name)
+	}
+	if prop.MaxLength > 0 && len(s) > prop.MaxLength && utf8.RuneCountInString(s) > prop.MaxLength {
+		return Value{}, invalid("The property '%s' is %d characters long, more than its limit of %d.", prop.Name, utf8.RuneCountInString(s), prop.MaxLength)
+	}
+	return Str(s), nil
 }
 
-// readCount reads a non-negative Int64, as a JSON number or, as IEEE754Compatible clients write it, a string.
-func readCount(r *jsonReader, name string) (int64, error) {
+func memberList(e *EnumType) string {
+	names := make([]string, len(e.Members))
+	for i, m := range e.Members {
+		names[i] = m.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// readInteger reads an Int32 or Int64: a JSON number, or a string as IEEE754Compatible clients write Int64.
+func readInteger(r *jsonReader, prop *Property) (Value, error) {
 	var text string
 	switch c := r.peek(); {
-	case c == '"':
+	case c == '"' && prop.Type == EdmInt64:
 		s, _, err := r.str()
 		if err != nil {
-			return 0, err
+			return Value{}, err
 		}
 		text = s
 	case c == '-' || (c >= '0' && c <= '9'):
 		start := r.i
 		if err := r.number(); err != nil {
-			return 0, err
+			return Value{}, err
 		}
 		text = string(r.b[start:r.i])
 	default:
 		if err := r.skip(0); err != nil {
-			return 0, err
+			return Value{}, err
 		}
-		return 0, invalid("The property '%s' has the type 'Edm.Int64', but %s was found.", name, jsonKind(c))
+		return Value{}, invalid("The property '%s' has the type '%s', but %s was found.", prop.Name, prop.typeName, jsonKind(c))
 	}
-	v, err := strconv.ParseInt(text, 10, 64)
-	if err != nil || v < 0 {
-		return 0, invalid("The property '%s' must be a non-negative Edm.Int64, but '%s' was found.", name, text)
+	bits := 64
+	if prop.Type == EdmInt32 {
+		bits = 32
 	}
-	return v, nil
+	v, err := strconv.ParseInt(text, 10, bits)
+	if err != nil {
+		return Value{}, invalid("Cannot convert the literal '%s' to the expected type '%s' of the property '%s'.", quoteText(text), prop.typeName, prop.Name)
+	}
+	return Int(v), nil
 }

@@ -29,8 +29,21 @@ const (
 // optionNames are the recognised system query options, lower case and without '$'.
 var optionNames = [numOptions]string{"filter", "orderby", "select", "top", "skip", "count", "expand", "search", "skiptoken", "format"}
 
-// entityOptions may be given when a request addresses a single entity.
-const entityOptions = 1<<optSelect | 1<<optExpand | 1<<optFormat
+// Target is what a query's request addresses, which decides the options it may carry.
+type Target uint8
+
+const (
+	ForCollection Target = iota // every option
+	ForEntity                   // a single entity: $select, $expand and $format
+	ForCount                    // the /$count segment: $filter, $search, $expand and $format
+)
+
+// allowed is the set of options per Target.
+var allowed = [...]uint16{
+	ForCollection: 1<<numOptions - 1,
+	ForEntity:     1<<optSelect | 1<<optExpand | 1<<optFormat,
+	ForCount:      1<<optFilter | 1<<optSearch | 1<<optExpand | 1<<optFormat | 1<<optCount,
+}
 
 func lookupOption(key string) (option, bool) {
 	for i, n := range optionNames {
@@ -44,8 +57,10 @@ func lookupOption(key string) (option, bool) {
 // searchNotSupported is the answer to any $search.
 const searchNotSupported = "The query option $search is not supported on this resource."
 
-// ParseQuery parses the raw query string of a GET (the part after '?', still percent-encoded) into a Query.
-// forEntity says the request addresses a single entity, where only $select, $expand and $format apply.
+// ParseQuery parses the raw query string of a GET (the part after '?', still percent-encoded) into a Query over
+// the properties of t. target says what the request addresses: a single entity takes only $select, $expand and
+// $format; /$count refuses $top, $skip, $orderby, $select and $skiptoken, which OData says a client must not
+// combine with it (the result would be undefined).
 //
 // The string is split on '&' here, not by net/url, which drops a whole parameter holding a raw ';' (legal in an
 // OData string literal). Each name and value is percent-decoded with '+' read as a space. System query option
@@ -53,7 +68,7 @@ const searchNotSupported = "The query option $search is not supported on this re
 // option, and giving it twice is an error. Unknown names starting with '$' are errors; other unknown names are
 // ignored. Names starting with '@' define parameter aliases for $filter; using an undefined alias is an error
 // (rather than OData's null, which would quietly match nothing).
-func ParseQuery(rawQuery string, forEntity bool) (Query, error) {
+func ParseQuery(t *EntityType, rawQuery string, target Target) (Query, error) {
 	q := Query{Top: -1}
 	var (
 		values  [numOptions]string
@@ -101,8 +116,11 @@ func ParseQuery(rawQuery string, forEntity bool) (Query, error) {
 		if opt == optSearch {
 			return Query{}, badRequest(searchNotSupported)
 		}
-		if forEntity && entityOptions&(1<<opt) == 0 {
-			return Query{}, badRequest("The query option '%s' is not supported when addressing a single entity; only $select and $expand apply.", canonical)
+		if allowed[target]&(1<<opt) == 0 {
+			if target == ForEntity {
+				return Query{}, badRequest("The query option '%s' is not supported when addressing a single entity; only $select and $expand apply.", canonical)
+			}
+			return Query{}, badRequest("The query option '%s' cannot be combined with /$count, which counts the entities $filter selects.", canonical)
 		}
 		given[opt], values[opt] = name, value
 		order = append(order, opt)
@@ -112,11 +130,11 @@ func ParseQuery(rawQuery string, forEntity bool) (Query, error) {
 		var err error
 		switch opt {
 		case optFilter:
-			q.Filter, err = ParseFilter(v, aliases)
+			q.Filter, err = ParseFilter(t, v, aliases)
 		case optOrderBy:
-			q.OrderBy, err = ParseOrderBy(v)
+			q.OrderBy, err = ParseOrderBy(t, v, aliases)
 		case optSelect:
-			q.Select, err = ParseSelect(v)
+			q.Select, err = ParseSelect(t, v)
 		case optTop:
 			q.Top, err = parseNonNegative("$top", v)
 		case optSkip:
@@ -124,7 +142,7 @@ func ParseQuery(rawQuery string, forEntity bool) (Query, error) {
 		case optCount:
 			q.Count, err = parseCount(v)
 		case optExpand:
-			err = parseExpand(v)
+			err = parseExpand(t, v)
 		case optSkipToken:
 			q.SkipToken, q.HasSkipToken = v, true
 		case optFormat:
@@ -176,8 +194,9 @@ func parseCount(v string) (bool, error) {
 	return false, badRequest("The value '%s' of $count is not valid: it must be true or false.", quoteText(v))
 }
 
-// parseExpand reads $expand. The entity has no navigation properties, so only * (expand all: nothing) is valid.
-func parseExpand(v string) error {
+// parseExpand reads $expand. The entities have no navigation properties, so only * (expand all: nothing) is
+// valid.
+func parseExpand(t *EntityType, v string) error {
 	if strings.Trim(v, " \t") == "" {
 		return badRequest("The value of $expand is empty.")
 	}
@@ -186,13 +205,13 @@ func parseExpand(v string) error {
 		if name == "*" {
 			continue
 		}
-		if prop, ok := LookupProperty(name); ok {
-			return badRequest("Property '%s' on type '%s' is not a navigation property or complex property. Only navigation properties can be expanded.", prop.Name, QualifiedType)
+		if prop, ok := t.Property(name); ok {
+			return badRequest("Property '%s' on type '%s' is not a navigation property or complex property. Only navigation properties can be expanded.", prop.Name, t.Qualified)
 		}
 		if name == "" {
 			return badRequest("The $expand list '%s' has an empty item.", quoteText(v))
 		}
-		return unknownProperty(name)
+		return unknownProperty(t, name)
 	}
 	return nil
 }

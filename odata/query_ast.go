@@ -15,6 +15,8 @@ const (
 	KindDateTimeOffset                     // Edm.DateTimeOffset: properties, literals, now()
 	KindDate                               // Edm.Date: date(), date literals
 	KindTimeOfDay                          // Edm.TimeOfDay: time(), time literals
+	KindEnum                               // an enum type's members: properties and (qualified or string) literals
+	KindBinary                             // Edm.Binary properties, comparable only with null
 )
 
 // Expr is a node of a $filter expression.
@@ -34,21 +36,45 @@ type Literal struct {
 	Time    DateTimeOffset // KindDateTimeOffset
 	Date    int64          // KindDate: days since 0001-01-01
 	Tod     int64          // KindTimeOfDay: ticks since midnight
+	Enum    *EnumType      // KindEnum: the type; Int holds the member's value
 }
 
 func (l *Literal) Kind() ExprKind { return l.LitKind }
 func (l *Literal) Nullable() bool { return l.LitKind == KindNull }
 
 // PropertyRef reads a property of the row.
-type PropertyRef struct{ Prop PropertyID }
+type PropertyRef struct{ P *Property }
 
-func (p *PropertyRef) Kind() ExprKind {
-	if Properties[p.Prop].Type == EdmDateTimeOffset {
+func (p *PropertyRef) Kind() ExprKind { return kindOf(p.P.Type) }
+func (p *PropertyRef) Nullable() bool { return p.P.Nullable }
+
+// kindOf is the expression kind of a property type.
+func kindOf(t EdmType) ExprKind {
+	switch t {
+	case EdmDateTimeOffset:
 		return KindDateTimeOffset
+	case EdmBoolean:
+		return KindBoolean
+	case EdmInt32, EdmInt64:
+		return KindInt
+	case EdmEnum:
+		return KindEnum
+	case EdmBinary:
+		return KindBinary
 	}
 	return KindString
 }
-func (p *PropertyRef) Nullable() bool { return Properties[p.Prop].Nullable }
+
+// EnumOf is the enum type of an enum-valued expression (a property or a literal), else nil.
+func EnumOf(e Expr) *EnumType {
+	switch n := e.(type) {
+	case *PropertyRef:
+		return n.P.Enum
+	case *Literal:
+		return n.Enum
+	}
+	return nil
+}
 
 // BinaryOp is a comparison or logical operator.
 type BinaryOp uint8
@@ -122,9 +148,12 @@ const (
 	FnTime
 	FnTotalOffsetMinutes
 	FnNow
+	FnMinDateTime
+	FnMaxDateTime
 )
 
-// Call applies a canonical function. Any null argument makes the result null, except for now().
+// Call applies a canonical function. Any null argument makes the result null; now(), mindatetime() and
+// maxdatetime() take none.
 // The date and time parts of a DateTimeOffset are taken in the value's own offset.
 type Call struct {
 	Fn   Func
@@ -143,7 +172,7 @@ func (c *Call) Kind() ExprKind {
 		return KindDate
 	case FnTime:
 		return KindTimeOfDay
-	case FnNow:
+	case FnNow, FnMinDateTime, FnMaxDateTime:
 		return KindDateTimeOffset
 	}
 	return KindString
@@ -158,17 +187,17 @@ func (c *Call) Nullable() bool {
 	return false
 }
 
-// OrderBy is one $orderby item.
+// OrderBy is one $orderby item: an expression of any kind but Binary, in either direction.
 type OrderBy struct {
-	Prop PropertyID
+	Expr Expr
 	Desc bool
 }
 
 // Query is a parsed set of system query options for the collection (or, for Select, one entity).
 type Query struct {
 	Filter  Expr      // nil: every row
-	OrderBy []OrderBy // without the final id tiebreak, which the store adds
-	Select  uint16    // bit set of PropertyIDs; 0: every property. id is always included.
+	OrderBy []OrderBy // without the final key tiebreak, which the store adds
+	Select  uint64    // bit set of PropertyIDs; 0: every property. The key is always included.
 	Top     int64     // -1: none
 	Skip    int64
 	Count   bool

@@ -1,92 +1,113 @@
 package store
 
 import (
-	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"strconv"
+	"errors"
+	"strings"
 
 	"github.com/graphd/graphd/odata"
 )
 
-// The $skiptoken is a Cursor, signed: base64url(JSON) "." base64url(HMAC-SHA256(key, bind || JSON)). bind ties
-// it to the tenant and the query it was minted for, so a token is refused for another tenant or filter, and
-// a tampered token is refused outright. The key is a server secret shared by all replicas.
+// The $skiptoken is a Cursor, signed, and bounded in size by construction whatever the sort values hold:
+//
+//   - a cursor whose JSON fits in MaxInlineCursor bytes travels in the token: base64url(JSON) "."
+//     base64url(HMAC-SHA256(key, bind || JSON));
+//   - a larger one (a long string sort key: values may be megabytes) is kept in the skiptoken_payloads table,
+//     which every replica shares, under its SHA-256 digest, and the token is "s." base64url(digest) "."
+//     base64url(HMAC). Rows are kept for at least CursorRetention; using a row again extends it.
+//
+// bind ties the token to the tenant and the query it was minted for, so a token is refused for another tenant or
+// query, and a tampered token is refused outright. The key is a server secret shared by all replicas.
 
 // SkipTokenSecret names the HMAC key in server_secrets.
 const SkipTokenSecret = "skiptoken-hmac-v1"
+
+// MaxInlineCursor is the largest cursor JSON a token carries itself; a token is at most about 2.8 kB.
+const MaxInlineCursor = 2048
+
+// CursorRetention is how long a stored cursor stays valid after its last use, at least: a client may page at
+// leisure.
+const CursorRetention = "7 days"
+
+// maxToken bounds a token the decoder reads: an inline one is at most 4/3 of MaxInlineCursor plus the signature.
+const maxToken = 4096
 
 var errBadSkipToken = odata.Errorf(odata.KindInvalid, odata.CodeBadRequest,
 	"The $skiptoken is not valid for this request. Follow @odata.nextLink exactly as the previous page returned it.")
 
 type cursorJSON struct {
-	Keys      []json.RawMessage `json:"k"`
-	ID        string            `json:"i"`
-	Remaining int64             `json:"r"`
+	Values []*string `json:"v"`
+	Key    string    `json:"k"`
 }
 
-// EncodeCursor signs c for the given binding.
-func EncodeCursor(key []byte, bind string, c *Cursor) string {
-	cj := cursorJSON{ID: c.ID, Remaining: c.Remaining, Keys: make([]json.RawMessage, len(c.Keys))}
-	for i, k := range c.Keys {
-		switch v := k.(type) {
-		case nil:
-			cj.Keys[i] = json.RawMessage("null")
-		case int64:
-			// As a string, so no JSON reader turns it into a lossy float.
-			cj.Keys[i] = json.RawMessage(`"#` + strconv.FormatInt(v, 10) + `"`)
-		case string:
-			b, _ := json.Marshal("$" + v)
-			cj.Keys[i] = b
+// EncodeCursor signs c for the given binding, storing its payload when it is too long to travel in the token.
+func (s *Store) EncodeCursor(ctx context.Context, key []byte, bind string, c *Cursor) (string, error) {
+	payload, err := json.Marshal(cursorJSON{Values: c.Values, Key: c.Key})
+	if err != nil {
+		return "", err
+	}
+	sig := base64.RawURLEncoding.EncodeToString(mac(key, bind, payload))
+	if len(payload) <= MaxInlineCursor {
+		return base64.RawURLEncoding.EncodeToString(payload) + "." + sig, nil
+	}
+	digest := sha256.Sum256(payload)
+	_, err = s.db.Exec(ctx, `INSERT INTO skiptoken_payloads (digest, payload) VALUES ($1, $2)
+		ON CONFLICT (digest) DO UPDATE SET created_at = now()`, digest[:], payload)
+	if err != nil {
+		return "", translate(err)
+	}
+	if sometimes(64) {
+		if _, err := s.db.Exec(ctx, "DELETE FROM skiptoken_payloads WHERE created_at < now() - interval '"+CursorRetention+"'"); err != nil {
+			return "", translate(err)
 		}
 	}
-	payload, _ := json.Marshal(cj)
-	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(mac(key, bind, payload))
+	return "s." + base64.RawURLEncoding.EncodeToString(digest[:]) + "." + sig, nil
 }
 
-// DecodeCursor verifies a token for the binding and the query's order and returns its cursor.
-func DecodeCursor(key []byte, bind, token string, order []odata.OrderBy) (*Cursor, error) {
-	dot := bytes.IndexByte([]byte(token), '.')
-	if dot < 0 || len(token) > 4096 {
+// DecodeCursor verifies a token for the binding and a query of items $orderby items, and returns its cursor.
+func (s *Store) DecodeCursor(ctx context.Context, key []byte, bind, token string, items int) (*Cursor, error) {
+	if len(token) > maxToken {
 		return nil, errBadSkipToken
 	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(token[:dot])
-	sig, err2 := base64.RawURLEncoding.DecodeString(token[dot+1:])
-	if err1 != nil || err2 != nil || !hmac.Equal(sig, mac(key, bind, payload)) {
-		return nil, errBadSkipToken
+	var payload []byte
+	if rest, stored := strings.CutPrefix(token, "s."); stored {
+		d, sig, ok := strings.Cut(rest, ".")
+		digest, err := base64.RawURLEncoding.DecodeString(d)
+		if !ok || err != nil || len(digest) != sha256.Size {
+			return nil, errBadSkipToken
+		}
+		err = s.db.QueryRow(ctx, "UPDATE skiptoken_payloads SET created_at = now() WHERE digest = $1 RETURNING payload", digest).Scan(&payload)
+		if err = translate(err); errors.Is(err, odata.ErrNotFound) {
+			return nil, odata.Errorf(odata.KindInvalid, odata.CodeBadRequest,
+				"The $skiptoken has expired: start the listing again from its first page.")
+		} else if err != nil {
+			return nil, err
+		}
+		if got := sha256.Sum256(payload); !hmac.Equal(got[:], digest) || !verify(key, bind, payload, sig) {
+			return nil, errBadSkipToken
+		}
+	} else {
+		p, sig, ok := strings.Cut(token, ".")
+		var err error
+		payload, err = base64.RawURLEncoding.DecodeString(p)
+		if !ok || err != nil || !verify(key, bind, payload, sig) {
+			return nil, errBadSkipToken
+		}
 	}
 	var cj cursorJSON
-	if err := json.Unmarshal(payload, &cj); err != nil || len(cj.Keys) != len(order) || cj.Remaining < -1 {
+	if err := json.Unmarshal(payload, &cj); err != nil || len(cj.Values) != items || cj.Key == "" {
 		return nil, errBadSkipToken
 	}
-	if _, ok := odata.ParseGUID(cj.ID); !ok {
-		return nil, errBadSkipToken
-	}
-	c := &Cursor{ID: cj.ID, Remaining: cj.Remaining, Keys: make([]any, len(order))}
-	for i, raw := range cj.Keys {
-		var s *string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, errBadSkipToken
-		}
-		prop := odata.Properties[order[i].Prop]
-		switch {
-		case s == nil && prop.Nullable:
-			c.Keys[i] = nil
-		case s != nil && prop.Type == odata.EdmDateTimeOffset && len(*s) > 1 && (*s)[0] == '#':
-			n, err := strconv.ParseInt((*s)[1:], 10, 64)
-			if err != nil {
-				return nil, errBadSkipToken
-			}
-			c.Keys[i] = n
-		case s != nil && prop.Type == odata.EdmString && len(*s) > 0 && (*s)[0] == '$':
-			c.Keys[i] = (*s)[1:]
-		default:
-			return nil, errBadSkipToken
-		}
-	}
-	return c, nil
+	return &Cursor{Values: cj.Values, Key: cj.Key}, nil
+}
+
+func verify(key []byte, bind string, payload []byte, sig string) bool {
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	return err == nil && hmac.Equal(got, mac(key, bind, payload))
 }
 
 func mac(key []byte, bind string, payload []byte) []byte {

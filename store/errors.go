@@ -24,14 +24,51 @@ func translate(err error) error {
 		return err
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
-		return odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure,
-			"A health-metric sample refers to a connector that does not exist in this tenant.")
+	if errors.As(err, &pgErr) {
+		if e := limitError(pgErr); e != nil {
+			return &clientError{err: e, cause: err}
+		}
 	}
 	if unavailable(err) {
 		return &unavailableError{cause: err}
 	}
 	return err
+}
+
+// limitError maps the errors a value can cause in PostgreSQL, rather than a bug or an outage, to a 4xx: every
+// value the payload parsers accept should be stored, but should a limit remain, the client learns which, and
+// nothing is half-written (each statement is atomic).
+func limitError(e *pgconn.PgError) *odata.Error {
+	switch e.Code {
+	case "23503": // foreign_key_violation: only samples refer to other rows
+		return odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure,
+			"A health-metric sample refers to a connector that does not exist in this tenant.")
+	case "23505": // unique_violation
+		return odata.Errorf(odata.KindConflict, odata.CodeConflict, "An entity with the same key already exists.")
+	case "54000": // program_limit_exceeded, such as an index row too large
+		return odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure,
+			"A value is too large for the database to index or store; shorten it.")
+	case "22001", "22003", "22008", "22P05", "22021", "23502", "23514", "22P02":
+		// string too long, numeric or datetime out of range, untranslatable character, invalid byte sequence,
+		// not-null or check violation, invalid text representation
+		return odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure,
+			"A value cannot be stored: it is outside what the property allows.")
+	}
+	return nil
+}
+
+// clientError is a database refusal of a value, kept with its cause for the server log.
+type clientError struct {
+	err   *odata.Error
+	cause error
+}
+
+func (e *clientError) Error() string   { return e.err.Error() + " (" + e.cause.Error() + ")" }
+func (e *clientError) Unwrap() []error { return []error{e.err, e.cause} }
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
 func unavailable(err error) bool {

@@ -10,13 +10,24 @@ import (
 )
 
 // sqlBuilder turns an odata.Query into SQL text with $n placeholders and an argument list. Identifiers come only
-// from the columns whitelist and literals only become arguments, so no client text ever becomes SQL text.
+// from the entity set's compiled columns and literals only become arguments, so no client text ever becomes SQL
+// text.
 type sqlBuilder struct {
+	es         *entitySQL
 	sb         strings.Builder
 	args       []any
 	now        odata.DateTimeOffset
 	subqueries int // names the derived tables of substring, which must not clash when they nest
 }
+
+// take returns the text written so far and starts anew; the arguments stay.
+func (b *sqlBuilder) take() string {
+	s := b.sb.String()
+	b.sb.Reset()
+	return s
+}
+
+func (b *sqlBuilder) col(p *odata.PropertyRef) *column { return &b.es.cols[p.P.ID] }
 
 func (b *sqlBuilder) arg(v any) string {
 	b.args = append(b.args, v)
@@ -65,6 +76,12 @@ func (b *sqlBuilder) filter(e odata.Expr, negate bool) {
 	case *odata.Literal:
 		// null as a condition is neither true nor false.
 		b.boolConst(n.LitKind == odata.KindBoolean && n.Bool != negate)
+	case *odata.PropertyRef:
+		// A Boolean property; SQL's NOT keeps a null null, which rejects the row either way.
+		if negate {
+			b.w("NOT ")
+		}
+		b.w(b.col(n).name)
 	case *odata.Call:
 		switch {
 		case isNull(n):
@@ -192,6 +209,9 @@ func (b *sqlBuilder) compare(n *odata.Binary, negate, exact bool) {
 	if op == odata.OpEq && b.idEquals(l, r, negate) {
 		return
 	}
+	if !exact && b.prefixCompare(op, l, r, negate) {
+		return
+	}
 	if op == odata.OpEq && !exact && !negate {
 		// `startswith(…) eq true` is the function itself as a condition, index-friendly forms included.
 		if lit, ok := l.(*odata.Literal); ok && lit.LitKind == odata.KindBoolean {
@@ -237,24 +257,28 @@ func (b *sqlBuilder) compare(n *odata.Binary, negate, exact bool) {
 	}
 }
 
-// idEquals writes id eq 'literal' against the uuid column, so the primary key serves it. Ids are stored and
-// read as lower-case GUIDs, so a literal in any other form equals no row.
+// idEquals writes id eq 'literal' against the key column, so the primary key serves it. GUID keys are stored and
+// read as lower-case GUIDs in a uuid column, so a literal in any other form equals no row.
 func (b *sqlBuilder) idEquals(l, r odata.Expr, negate bool) bool {
 	if _, ok := l.(*odata.Literal); ok {
 		l, r = r, l
 	}
 	p, ok := l.(*odata.PropertyRef)
 	lit, ok2 := r.(*odata.Literal)
-	if !ok || !ok2 || p.Prop != odata.PropID || lit.LitKind != odata.KindString {
+	if !ok || !ok2 || !p.P.Key || lit.LitKind != odata.KindString {
 		return false
-	}
-	if !isCanonicalID(lit.Str) {
-		b.boolConst(negate)
-		return true
 	}
 	op := " = "
 	if negate {
 		op = " <> "
+	}
+	if !b.es.keyUUID {
+		b.w("(id" + op + b.arg(lit.Str) + "::text)")
+		return true
+	}
+	if !isCanonicalID(lit.Str) {
+		b.boolConst(negate)
+		return true
 	}
 	b.w("(id" + op + b.arg(lit.Str) + "::uuid)")
 	return true
@@ -265,13 +289,38 @@ func isCanonicalID(s string) bool {
 	return ok && g == s
 }
 
+// prefixCompare writes a comparison of a string column with a string literal so that the index on the column's
+// prefix serves it: the prefix of the column compares with the prefix of the literal as the values do (or equal,
+// where the values differ only after PrefixChars characters), and the column then decides. It reports false,
+// writing nothing, for other operands or a negated comparison (which no index serves anyway).
+func (b *sqlBuilder) prefixCompare(op odata.BinaryOp, l, r odata.Expr, negate bool) bool {
+	if negate {
+		return false
+	}
+	if _, ok := l.(*odata.Literal); ok {
+		l, r = r, l
+		op = map[odata.BinaryOp]odata.BinaryOp{odata.OpEq: odata.OpEq, odata.OpGt: odata.OpLt, odata.OpGe: odata.OpLe,
+			odata.OpLt: odata.OpGt, odata.OpLe: odata.OpGe}[op]
+	}
+	p, ok := l.(*odata.PropertyRef)
+	lit, ok2 := r.(*odata.Literal)
+	if !ok || !ok2 || lit.LitKind != odata.KindString || !b.col(p).prefixed() {
+		return false
+	}
+	c := b.col(p)
+	v := b.arg(lit.Str) + "::text"
+	prefixOp := map[odata.BinaryOp]string{odata.OpEq: " = ", odata.OpGt: " >= ", odata.OpGe: " >= ", odata.OpLt: " <= ", odata.OpLe: " <= "}[op]
+	b.w("(" + prefixOf(c.name) + prefixOp + prefixOf(v) + " AND " + c.name + sqlOps[op] + v + ")")
+	return true
+}
+
 // operand writes x as one side of a comparison with other. Strings compare ordinally: a string column is
 // COLLATE "C" already (and stays bare, so its index applies); any other string expression gets COLLATE "C",
 // which also overrides the "default" that tolower and toupper set. An Int meeting a Decimal becomes numeric.
 func (b *sqlBuilder) operand(x, other odata.Expr) {
 	switch {
 	case x.Kind() == odata.KindString:
-		if p, ok := x.(*odata.PropertyRef); ok && p.Prop != odata.PropID {
+		if p, ok := x.(*odata.PropertyRef); ok && (!p.P.Key || !b.es.keyUUID) {
 			b.value(x, odata.KindString)
 			return
 		}
@@ -305,7 +354,7 @@ func (b *sqlBuilder) in(n *odata.In, negate, exact bool) {
 	}
 	x := n.X
 	p, isProp := x.(*odata.PropertyRef)
-	isID := isProp && p.Prop == odata.PropID
+	isID := isProp && p.P.Key && b.es.keyUUID
 	if isID {
 		// As in idEquals: only lower-case GUIDs can match, and then the uuid column serves.
 		kept := items[:0:0]
@@ -340,6 +389,14 @@ func (b *sqlBuilder) in(n *odata.In, negate, exact bool) {
 			b.w("id = ANY(" + b.arg(v) + "::uuid[])")
 			return
 		}
+		if isProp && b.col(p).prefixed() && !exact && !negate {
+			// The prefix index serves the list as it serves eq.
+			prefixes := make([]string, len(items))
+			for i, l := range items {
+				prefixes[i] = leftChars(l.Str, PrefixChars)
+			}
+			b.w(prefixOf(b.col(p).name) + " = ANY(" + b.arg(prefixes) + "::text[]) AND ")
+		}
 		arr, numeric := b.inArray(x.Kind(), items)
 		if numeric && x.Kind() == odata.KindInt {
 			b.w("(")
@@ -364,7 +421,7 @@ func (b *sqlBuilder) in(n *odata.In, negate, exact bool) {
 		// x = ANY(…) OR x IS NULL: both halves are index conditions on the column.
 		b.w("(")
 		match()
-		b.w(" OR " + columns[p.Prop].name + " IS NULL)")
+		b.w(" OR " + b.col(p).name + " IS NULL)")
 	default:
 		// A null X matches exactly when there is a null item.
 		if negate {
@@ -430,6 +487,9 @@ func (b *sqlBuilder) inArray(kind odata.ExprKind, items []*odata.Literal) (strin
 	for i, l := range items {
 		v[i] = literalInt(l)
 	}
+	if kind == odata.KindEnum {
+		return b.arg(v) + "::integer[]", false
+	}
 	return b.arg(v) + "::bigint[]", false
 }
 
@@ -443,7 +503,7 @@ func literalInt(l *odata.Literal) int64 {
 	case odata.KindTimeOfDay:
 		return l.Tod
 	}
-	return l.Int
+	return l.Int // Int, and an enum's value
 }
 
 // sqlTypes is the SQL form of each kind: text for strings, bigint ticks for DateTimeOffset, bigint day numbers
@@ -452,6 +512,7 @@ func literalInt(l *odata.Literal) int64 {
 var sqlTypes = map[odata.ExprKind]string{
 	odata.KindBoolean: "boolean", odata.KindString: "text", odata.KindInt: "bigint", odata.KindDecimal: "numeric",
 	odata.KindDateTimeOffset: "bigint", odata.KindDate: "bigint", odata.KindTimeOfDay: "bigint",
+	odata.KindEnum: "integer", odata.KindBinary: "bytea",
 	odata.KindNull: "boolean", // an untyped null is left only as an operand of and/or/not
 }
 
@@ -462,11 +523,17 @@ func (b *sqlBuilder) value(e odata.Expr, want odata.ExprKind) {
 	case *odata.Literal:
 		b.literal(n, want)
 	case *odata.PropertyRef:
-		if n.Prop == odata.PropID {
+		if n.P.Key && b.es.keyUUID {
 			b.w("id::text") // a uuid column; OData's id is a string
 			return
 		}
-		b.w(columns[n.Prop].name)
+		c := b.col(n)
+		switch n.P.Type {
+		case odata.EdmInt32:
+			b.w(c.name + "::bigint")
+		default:
+			b.w(c.name)
+		}
 	case *odata.Call:
 		if isNull(n) {
 			b.w("NULL::" + sqlTypes[n.Kind()])
@@ -505,6 +572,8 @@ func (b *sqlBuilder) literal(l *odata.Literal, want odata.ExprKind) {
 		b.w(b.arg(l.Str) + "::text")
 	case odata.KindDecimal:
 		b.w(b.arg(l.Decimal) + "::numeric")
+	case odata.KindEnum:
+		b.w(b.arg(l.Int) + "::integer")
 	default:
 		b.w(b.arg(literalInt(l)) + "::bigint")
 	}
@@ -514,12 +583,13 @@ func (b *sqlBuilder) literal(l *odata.Literal, want odata.ExprKind) {
 func (b *sqlBuilder) localTicks(x odata.Expr) {
 	switch n := x.(type) {
 	case *odata.PropertyRef:
-		c := columns[n.Prop]
+		c := b.col(n)
 		b.w("(" + c.name + " + " + c.offset + "::bigint * " + ticksPerMinute + ")")
 	case *odata.Literal:
 		b.w(b.arg(n.Time.Ticks+int64(n.Time.Offset)*odata.TicksPerMinute) + "::bigint")
-	default: // now()
-		b.w(b.arg(b.now.Ticks+int64(b.now.Offset)*odata.TicksPerMinute) + "::bigint")
+	default: // now(), mindatetime(), maxdatetime()
+		d := constTime(x, b.now)
+		b.w(b.arg(d.Ticks+int64(d.Offset)*odata.TicksPerMinute) + "::bigint")
 	}
 }
 
@@ -617,14 +687,18 @@ func (b *sqlBuilder) call(c *odata.Call) {
 	case odata.FnTotalOffsetMinutes:
 		switch n := a[0].(type) {
 		case *odata.PropertyRef:
-			b.w(columns[n.Prop].offset + "::bigint")
+			b.w(b.col(n).offset + "::bigint")
 		case *odata.Literal:
 			b.w(b.arg(int64(n.Time.Offset)) + "::bigint")
-		default: // now()
-			b.w(b.arg(int64(b.now.Offset)) + "::bigint")
+		default: // now(), mindatetime(), maxdatetime()
+			b.w(b.arg(int64(constTime(a[0], b.now).Offset)) + "::bigint")
 		}
 	case odata.FnNow:
 		b.w(b.arg(b.now.Ticks) + "::bigint")
+	case odata.FnMinDateTime:
+		b.w(b.arg(odata.MinDateTime.Ticks) + "::bigint")
+	case odata.FnMaxDateTime:
+		b.w(b.arg(odata.MaxDateTime.Ticks) + "::bigint")
 	default:
 		panic(fmt.Sprintf("store: unknown function %d", c.Fn))
 	}
@@ -709,16 +783,26 @@ func (b *sqlBuilder) substringConst(s odata.Expr, start int64, length *odata.Lit
 	}
 }
 
-// prefixRange writes startswith(column, 'literal') as a range on the column, which its (tenant, column, id)
-// index serves: under COLLATE "C" the strings starting with p are exactly those in [p, successor(p)). It reports
-// false, writing nothing, for other arguments.
+// prefixRange writes startswith(column, 'literal') as a range that the (tenant, left(column, PrefixChars), key)
+// index serves: under COLLATE "C" the strings starting with p are exactly those in [p, successor(p)), and when p
+// fits in the indexed prefix, so are the prefixes of those strings. A longer p pins the whole indexed prefix and
+// lets starts_with decide the rest. It reports false, writing nothing, for other arguments.
 func (b *sqlBuilder) prefixRange(c *odata.Call, negate bool) bool {
 	p, ok := c.Args[0].(*odata.PropertyRef)
 	lit, ok2 := c.Args[1].(*odata.Literal)
-	if !ok || !ok2 || p.Prop == odata.PropID || lit.LitKind != odata.KindString {
+	if !ok || !ok2 || lit.LitKind != odata.KindString || !b.col(p).prefixed() {
 		return false
 	}
-	col := columns[p.Prop].name
+	col := prefixOf(b.col(p).name)
+	if utf8.RuneCountInString(lit.Str) > PrefixChars {
+		v := b.arg(lit.Str) + "::text"
+		if negate {
+			b.w("(NOT starts_with(" + b.col(p).name + ", " + v + "))")
+		} else {
+			b.w("(" + col + " = " + prefixOf(v) + " AND starts_with(" + b.col(p).name + ", " + v + "))")
+		}
+		return true
+	}
 	lo := b.arg(lit.Str) + "::text"
 	hi, bounded := successor(lit.Str)
 	switch {
@@ -732,6 +816,31 @@ func (b *sqlBuilder) prefixRange(c *odata.Call, negate bool) bool {
 		b.w("(" + col + " < " + lo + ")")
 	}
 	return true
+}
+
+// leftChars is PostgreSQL's left(s, n) for n >= 0: the first n code points.
+func leftChars(s string, n int) string {
+	i := 0
+	for k := range s {
+		if i == n {
+			return s[:k]
+		}
+		i++
+	}
+	return s
+}
+
+// constTime is the value of now(), mindatetime() or maxdatetime().
+func constTime(e odata.Expr, now odata.DateTimeOffset) odata.DateTimeOffset {
+	if c, ok := e.(*odata.Call); ok {
+		switch c.Fn {
+		case odata.FnMinDateTime:
+			return odata.MinDateTime
+		case odata.FnMaxDateTime:
+			return odata.MaxDateTime
+		}
+	}
+	return now
 }
 
 // successor is the least string above every string that starts with p, in code point order: p with its last

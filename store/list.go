@@ -6,97 +6,133 @@ import (
 
 	"github.com/graphd/graphd/odata"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// Cursor is the position after the last row of a page: that row's order-by values and id. With the remaining
-// $top it is all a next page needs, so deep pages cost what the first does (keyset paging, no OFFSET).
+// Cursor is the position after the last row of a page: that row's value of each $orderby item, as text (nil for
+// null), and its key. It is all a next page needs, so deep pages cost what the first does (keyset paging, no
+// OFFSET), and a page stays correct when the row it points at has since been changed or deleted: the next page
+// starts after the values, not at the row.
 type Cursor struct {
-	Keys      []any // per order-by item: string or nil for strings, int64 ticks for DateTimeOffsets
-	ID        string
-	Remaining int64 // rows still to serve under $top; -1 without $top
+	Values []*string
+	Key    string
 }
 
-// ListRequest is one page of the collection.
+// ListRequest is one page of a collection.
 type ListRequest struct {
-	Query    odata.Query // Filter, OrderBy, Top, Skip and Count are used
-	PageSize int
-	After    *Cursor // nil: the first page
+	Query    odata.Query // Filter, OrderBy, Skip and Count are used; Top is the caller's to turn into PageSize
+	PageSize int         // rows on the page; 0 reads only the count
+	After    *Cursor     // nil: the first page, where $skip applies
 	Now      odata.DateTimeOffset
 }
 
-// ListResult is a page and, when there are more rows, the cursor of the next one.
+// ListResult is a page and, when more rows match, the cursor of the next one.
 type ListResult struct {
-	Items []odata.Connector
+	Items []odata.Entity
 	Next  *Cursor
 	Count int64 // with Query.Count: rows matching the filter, ignoring paging
 }
 
+// sortTerm is one SQL sort key. A $orderby item is one term, or two for a string property: left(column,
+// PrefixChars), which its index holds, then the column.
+type sortTerm struct {
+	sql      string // the expression, as it appears in ORDER BY
+	desc     bool
+	nullable bool
+	cast     string // the SQL type a cursor value (text) is cast to
+	prefix   bool   // the cursor value is cut to PrefixChars first, like the column
+	item     int    // the order item whose cursor value this term compares with; -1 for the key
+}
+
 // List reads one page in one round trip (the count, when asked for, rides in the same batch).
-func (s *Store) List(ctx context.Context, tenant string, req ListRequest) (ListResult, error) {
-	remaining := req.Query.Top
-	if req.After != nil {
-		remaining = req.After.Remaining
-	}
-	limit := int64(req.PageSize)
-	if remaining >= 0 && remaining < limit {
-		limit = remaining
-	}
+func (s *Store) List(ctx context.Context, set *odata.EntitySet, tenant string, req ListRequest) (ListResult, error) {
+	es := s.sql(set)
 	var res ListResult
-	if limit == 0 && !req.Query.Count {
+	if req.PageSize <= 0 && !req.Query.Count {
 		return res, nil
 	}
-
-	b := &sqlBuilder{now: req.Now}
-	b.w("SELECT " + selectList + " FROM " + table + " WHERE tenant_id = " + b.arg(tenant))
+	order := req.Query.OrderBy
+	b := &sqlBuilder{es: es, now: req.Now}
+	// The parts are written in the order their parameters are numbered and joined in SQL's order: the WHERE
+	// clause first, so the count can reuse it with a prefix of the parameters.
+	b.w(" FROM " + es.table + " WHERE tenant_id = " + b.arg(tenant))
 	if req.Query.Filter != nil {
 		b.w(" AND ")
 		b.filter(req.Query.Filter, false)
 	}
-	where := b.sb.String()
+	where := b.take()
 	whereArgs := len(b.args)
-	if req.After != nil {
-		b.w(" AND ")
-		b.after(req.Query.OrderBy, req.After)
+	// Expression items' values are read back as text for the next page's cursor; property items' come from the
+	// row itself.
+	extra := make([]int, len(order)) // the column of each expression item's value, or -1
+	next := es.nSelect
+	for i, o := range order {
+		extra[i] = -1
+		if _, ok := o.Expr.(*odata.PropertyRef); ok {
+			continue
+		}
+		b.w(", (")
+		b.value(o.Expr, o.Expr.Kind())
+		b.w(")::text")
+		extra[i] = next
+		next++
 	}
-	b.orderBy(req.Query.OrderBy)
-	b.w(" LIMIT " + strconv.FormatInt(limit+1, 10))
+	extras := b.take()
+	terms := b.sortTerms(order)
+	if req.After != nil {
+		if len(req.After.Values) != len(order) {
+			return ListResult{}, errBadSkipToken
+		}
+		b.w(" AND ")
+		b.after(terms, req.After)
+	}
+	b.orderBy(terms)
+	b.w(" LIMIT " + strconv.Itoa(req.PageSize+1))
 	if req.After == nil && req.Query.Skip > 0 {
 		b.w(" OFFSET " + b.arg(req.Query.Skip))
 	}
+	query := "SELECT " + es.selectList + extras + where + b.take()
 
 	batch := &pgx.Batch{}
-	var items []odata.Connector
-	if limit > 0 {
-		batch.Queue(b.sb.String(), b.args...).Query(func(rows pgx.Rows) error {
+	var items []odata.Entity
+	var last []*string // the extra columns of the last row read
+	if req.PageSize > 0 {
+		batch.Queue(query, b.args...).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				var c odata.Connector
-				if err := scanConnector(rows, &c); err != nil {
+				var e odata.Entity
+				raw := rows.RawValues()
+				if err := es.decodeRow(rows.FieldDescriptions(), raw, &e); err != nil {
 					return err
 				}
-				items = append(items, c)
+				items = append(items, e)
+				if len(items) == req.PageSize {
+					last = make([]*string, len(order))
+					for i, col := range extra {
+						if col >= 0 && raw[col] != nil {
+							v := string(raw[col])
+							last[i] = &v
+						}
+					}
+				}
 			}
 			return rows.Err()
 		})
 	}
 	if req.Query.Count {
-		countSQL := "SELECT count(*) FROM " + table + where[len("SELECT "+selectList+" FROM "+table):]
-		batch.Queue(countSQL, b.args[:whereArgs]...).QueryRow(func(row pgx.Row) error {
+		batch.Queue("SELECT count(*)"+where, b.args[:whereArgs]...).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&res.Count)
 		})
 	}
-	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+	if err := s.db.SendBatch(ctx, batch).Close(); err != nil {
 		return ListResult{}, translate(err)
 	}
-	if int64(len(items)) > limit {
-		items = items[:limit]
-		last := &items[len(items)-1]
-		next := &Cursor{ID: last.ID, Remaining: -1, Keys: make([]any, len(req.Query.OrderBy))}
-		for i, o := range req.Query.OrderBy {
-			next.Keys[i] = sortKey(last, o.Prop)
-		}
-		if remaining >= 0 {
-			next.Remaining = remaining - limit
+	if len(items) > req.PageSize {
+		items = items[:req.PageSize]
+		lastRow := &items[len(items)-1]
+		next := &Cursor{Key: lastRow.Key(), Values: last}
+		for i, o := range order {
+			if p, ok := o.Expr.(*odata.PropertyRef); ok {
+				next.Values[i] = cursorValue(p.P, lastRow.Values[p.P.ID])
+			}
 		}
 		res.Next = next
 	}
@@ -104,148 +140,154 @@ func (s *Store) List(ctx context.Context, tenant string, req ListRequest) (ListR
 	return res, nil
 }
 
-// sortKey is the value a row sorts by for property p.
-func sortKey(c *odata.Connector, p odata.PropertyID) any {
-	var s odata.NullString
-	switch p {
-	case odata.PropEnrollmentDateTime:
-		return c.EnrollmentDateTime.Ticks
-	case odata.PropLastCheckinDateTime:
-		return c.LastCheckinDateTime.Ticks
-	case odata.PropID:
-		return c.ID
-	case odata.PropConnectorName:
-		s = c.ConnectorName
-	case odata.PropMachineName:
-		s = c.MachineName
-	case odata.PropConnectorVersion:
-		s = c.ConnectorVersion
-	}
-	if !s.Valid {
+// cursorValue is a stored value as the text its sort term's cast reads back.
+func cursorValue(p *odata.Property, v odata.Value) *string {
+	if v.Null {
 		return nil
 	}
-	return s.Value
+	var s string
+	switch p.Type {
+	case odata.EdmString:
+		s = v.Str
+	case odata.EdmDateTimeOffset:
+		s = strconv.FormatInt(v.Time.Ticks, 10)
+	case odata.EdmBoolean:
+		s = strconv.FormatBool(v.Int != 0)
+	default:
+		s = strconv.FormatInt(v.Int, 10)
+	}
+	return &s
 }
 
-// direction of the id tiebreak: that of the last order-by item, so that a single-key order and its tiebreak
-// run one way and a row comparison can use the (tenant, key, id) index.
-func idDesc(order []odata.OrderBy) bool {
-	return len(order) > 0 && order[len(order)-1].Desc
+// sortTerms turns the $orderby items into SQL sort keys, with the key as the final tiebreak, in the direction of
+// the last item, so that a one-item ordering and its tiebreak read one index in one direction.
+func (b *sqlBuilder) sortTerms(order []odata.OrderBy) []sortTerm {
+	terms := make([]sortTerm, 0, len(order)*2+1)
+	for i, o := range order {
+		if p, ok := o.Expr.(*odata.PropertyRef); ok {
+			c := &b.es.cols[p.P.ID]
+			switch {
+			case c.prefixed():
+				terms = append(terms,
+					sortTerm{sql: prefixOf(c.name), desc: o.Desc, nullable: p.P.Nullable, cast: "text", prefix: true, item: i},
+					sortTerm{sql: c.name, desc: o.Desc, nullable: p.P.Nullable, cast: "text", item: i})
+			case p.P.Key:
+				terms = append(terms, sortTerm{sql: "id", desc: o.Desc, cast: c.sqlType, item: i})
+			default:
+				terms = append(terms, sortTerm{sql: c.name, desc: o.Desc, nullable: p.P.Nullable, cast: c.sqlType, item: i})
+			}
+			continue
+		}
+		// An expression: its SQL text, written once here and reused in ORDER BY and the keyset condition.
+		sub := &sqlBuilder{es: b.es, now: b.now, args: b.args, subqueries: b.subqueries + 100*(i+1)}
+		kind := o.Expr.Kind()
+		if kind == odata.KindString {
+			sub.w("(")
+			sub.value(o.Expr, kind)
+			sub.w(`) COLLATE "C"`)
+		} else {
+			sub.value(o.Expr, kind)
+		}
+		b.args = sub.args
+		terms = append(terms, sortTerm{sql: "(" + sub.sb.String() + ")", desc: o.Desc, nullable: o.Expr.Nullable(),
+			cast: sqlTypes[kind], item: i})
+	}
+	last := len(order) > 0 && order[len(order)-1].Desc
+	return append(terms, sortTerm{sql: "id", desc: last, cast: b.es.cols[0].sqlType, item: -1})
 }
+
+func prefixOf(col string) string { return "left(" + col + ", " + strconv.Itoa(PrefixChars) + ")" }
 
 // orderBy writes OData's ordering: nulls first ascending and last descending (PostgreSQL's defaults are the
-// opposite), then id.
-func (b *sqlBuilder) orderBy(order []odata.OrderBy) {
+// opposite).
+func (b *sqlBuilder) orderBy(terms []sortTerm) {
 	b.w(" ORDER BY ")
-	for _, o := range order {
-		b.w(columns[o.Prop].name)
-		switch {
-		case !odata.Properties[o.Prop].Nullable && o.Desc:
-			// No NULLS clause on columns that cannot be null: the planner would not match it to the index.
-			b.w(" DESC, ")
-		case !odata.Properties[o.Prop].Nullable:
-			b.w(" ASC, ")
-		case o.Desc:
-			b.w(" DESC NULLS LAST, ")
-		default:
-			b.w(" ASC NULLS FIRST, ")
+	for i, t := range terms {
+		if i > 0 {
+			b.w(", ")
 		}
-	}
-	if idDesc(order) {
-		b.w("id DESC")
-	} else {
-		b.w("id ASC")
+		b.w(t.sql)
+		switch {
+		case !t.nullable && t.desc:
+			// No NULLS clause where there can be no null: the planner would not match it to the index.
+			b.w(" DESC")
+		case !t.nullable:
+			b.w(" ASC")
+		case t.desc:
+			b.w(" DESC NULLS LAST")
+		default:
+			b.w(" ASC NULLS FIRST")
+		}
 	}
 }
 
-// after writes the keyset condition "sorts after the cursor's row". For keys that cannot be null it is a row
-// comparison, which PostgreSQL answers with an index range; nullable keys expand into OR-ed prefixes that
-// follow OData's null ordering, with a leading bound on the first key so the range still starts at the cursor.
-func (b *sqlBuilder) after(order []odata.OrderBy, c *Cursor) {
-	allNonNull := true
-	sameDir := true
-	for _, o := range order {
-		if odata.Properties[o.Prop].Nullable {
-			allNonNull = false
-		}
-		if o.Desc != idDesc(order) {
-			sameDir = false
-		}
+// termArg writes the cursor's value for term t as a parameter of the term's type.
+func (b *sqlBuilder) termArg(t sortTerm, c *Cursor) string {
+	v := c.Key
+	if t.item >= 0 {
+		v = *c.Values[t.item]
 	}
-	idArg := b.arg(uuidArg(c.ID))
-	if allNonNull && sameDir {
-		b.w("(")
-		for _, o := range order {
-			b.w(columns[o.Prop].name + ", ")
-		}
-		b.w("id)")
-		if idDesc(order) {
-			b.w(" < (")
-		} else {
-			b.w(" > (")
-		}
-		for i := range order {
-			b.w(b.arg(c.Keys[i]) + ", ")
-		}
-		b.w(idArg + "::uuid)")
-		return
+	p := b.arg(v) + "::" + t.cast
+	if t.prefix {
+		return prefixOf(p)
 	}
-	if len(order) > 0 && c.Keys[0] != nil {
-		// Index-friendly start of the range on the first key.
-		col := columns[order[0].Prop].name
-		if order[0].Desc {
-			b.w("(" + col + " <= " + b.arg(c.Keys[0]) + " OR " + col + " IS NULL) AND ")
-		} else {
-			b.w(col + " >= " + b.arg(c.Keys[0]) + " AND ")
+	return p
+}
+
+func termNull(t sortTerm, c *Cursor) bool { return t.item >= 0 && c.Values[t.item] == nil }
+
+// after writes the keyset condition "sorts after the cursor's row": a bound on the first term, which an index
+// on it turns into a range that starts at the cursor, and the exact condition, which follows OData's null order:
+// the OR of, for each term, "every earlier term equal and this one after".
+func (b *sqlBuilder) after(terms []sortTerm, c *Cursor) {
+	if first := terms[0]; !termNull(first, c) {
+		switch {
+		case !first.desc:
+			b.w(first.sql + " >= " + b.termArg(first, c) + " AND ")
+		case first.nullable:
+			b.w("(" + first.sql + " <= " + b.termArg(first, c) + " OR " + first.sql + " IS NULL) AND ")
+		default:
+			b.w(first.sql + " <= " + b.termArg(first, c) + " AND ")
 		}
 	}
 	b.w("(")
-	for i := 0; i <= len(order); i++ {
+	for i := range terms {
 		if i > 0 {
 			b.w(" OR ")
 		}
 		b.w("(")
 		for j := 0; j < i; j++ {
-			b.equalKey(order[j], c.Keys[j])
+			b.equalTerm(terms[j], c)
 			b.w(" AND ")
 		}
-		if i == len(order) {
-			if idDesc(order) {
-				b.w("id < " + idArg + "::uuid")
-			} else {
-				b.w("id > " + idArg + "::uuid")
-			}
-		} else {
-			b.greaterKey(order[i], c.Keys[i])
-		}
+		b.greaterTerm(terms[i], c)
 		b.w(")")
 	}
 	b.w(")")
 }
 
-func (b *sqlBuilder) equalKey(o odata.OrderBy, v any) {
-	col := columns[o.Prop].name
-	if v == nil {
-		b.w(col + " IS NULL")
+func (b *sqlBuilder) equalTerm(t sortTerm, c *Cursor) {
+	if termNull(t, c) {
+		b.w(t.sql + " IS NULL")
 		return
 	}
-	b.w(col + " = " + b.arg(v))
+	b.w(t.sql + " = " + b.termArg(t, c))
 }
 
-// greaterKey: the column sorts strictly after v in o's direction, nulls first ascending, last descending.
-func (b *sqlBuilder) greaterKey(o odata.OrderBy, v any) {
-	col := columns[o.Prop].name
+// greaterTerm: the term sorts strictly after the cursor's value in its direction, nulls first ascending and last
+// descending.
+func (b *sqlBuilder) greaterTerm(t sortTerm, c *Cursor) {
+	null := termNull(t, c)
 	switch {
-	case !o.Desc && v == nil:
-		b.w(col + " IS NOT NULL")
-	case !o.Desc:
-		b.w(col + " > " + b.arg(v))
-	case v == nil:
+	case !t.desc && null:
+		b.w(t.sql + " IS NOT NULL")
+	case !t.desc:
+		b.w(t.sql + " > " + b.termArg(t, c))
+	case null:
 		b.w("FALSE")
+	case t.nullable:
+		b.w("(" + t.sql + " < " + b.termArg(t, c) + " OR " + t.sql + " IS NULL)")
 	default:
-		b.w("(" + col + " < " + b.arg(v) + " OR " + col + " IS NULL)")
+		b.w(t.sql + " < " + b.termArg(t, c))
 	}
 }
-
-// uuidArg passes an id as text, which the ::uuid casts read.
-func uuidArg(id string) pgtype.Text { return pgtype.Text{String: id, Valid: true} }

@@ -9,13 +9,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// The health-metric samples belong to certificateConnectorDetails (odata.ConnectorsSet), whose table the
+// samples' foreign key names; the actions reading them are that set's.
+
 // HealthMetrics returns, for each name, the sum of successCount + failureCount over the connector's samples of
 // that metric (0 without samples), in the order asked. One round trip; an unknown connector is ErrNotFound.
 func (s *Store) HealthMetrics(ctx context.Context, tenant, id string, names []string) ([]int64, error) {
 	var exists bool
 	var sums []int64
-	err := s.pool.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM `+table+` WHERE tenant_id = $1 AND id = $2),
+	err := s.db.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM certificate_connector_details WHERE tenant_id = $1 AND id = $2),
 		       coalesce((SELECT array_agg(coalesce(t.total, 0) ORDER BY n.ord)
 		                 FROM unnest($3::text[]) WITH ORDINALITY AS n(name, ord)
 		                 LEFT JOIN LATERAL (SELECT sum(success_count + failure_count)::bigint AS total
@@ -34,9 +37,9 @@ func (s *Store) HealthMetrics(ctx context.Context, tenant, id string, names []st
 
 // HealthMetricTimeSeries returns the samples of one metric with start <= dateTime <= end, in time order.
 func (s *Store) HealthMetricTimeSeries(ctx context.Context, tenant, id, metric string, start, end odata.DateTimeOffset) ([]odata.MetricSample, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		SELECT NULL::bigint, NULL::smallint, NULL::bigint, NULL::bigint
-		WHERE EXISTS (SELECT 1 FROM `+table+` WHERE tenant_id = $1 AND id = $2)
+		WHERE EXISTS (SELECT 1 FROM certificate_connector_details WHERE tenant_id = $1 AND id = $2)
 		UNION ALL
 		(SELECT ticks, offset_min, success_count, failure_count FROM health_metric_samples
 		 WHERE tenant_id = $1 AND connector_id = $2 AND metric_name = $3 AND ticks BETWEEN $4 AND $5

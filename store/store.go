@@ -1,6 +1,6 @@
-// Package store keeps certificateConnectorDetails in PostgreSQL through pgx. It builds SQL from the odata model
-// (column names come only from this package's whitelist, values only as parameters) and translates driver errors
-// into odata errors once, in errors.go.
+// Package store keeps the entity sets of the odata model in PostgreSQL through pgx. It derives its SQL from the
+// model (model.go: identifiers only from there, values only as parameters) and translates driver errors into
+// odata errors once, in errors.go.
 package store
 
 import (
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/graphd/graphd/odata"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -19,11 +20,16 @@ type Options struct {
 	// StatementTimeout bounds each statement on the server (default 15 s), so a stuck query frees its
 	// connection even if the client's context never ends.
 	StatementTimeout time.Duration
+	// Model is the entity model whose sets the database holds; default odata.Graph().
+	Model *odata.Model
 }
 
-// Store is the Postgres-backed repository of connectors.
+// Store is the Postgres-backed repository of the model's entity sets.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	db    executor // the pool, or a transaction (InTx)
+	model *odata.Model
+	sets  []*entitySQL // by EntitySet.Index
 }
 
 // Open connects a pool to dsn (a URL or key=value connection string) and checks that the database answers.
@@ -47,11 +53,20 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	}
+	if opts.Model == nil {
+		opts.Model = odata.Graph()
+	}
+	sets := make([]*entitySQL, len(opts.Model.Sets))
+	for i, set := range opts.Model.Sets {
+		if sets[i], err = compileSet(set); err != nil {
+			return nil, err
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open pool: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, db: pool, model: opts.Model, sets: sets}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
@@ -68,8 +83,13 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Ping reports whether the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	if err := s.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+	if err := s.db.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
 		return translate(err)
 	}
 	return nil
 }
+
+// Model is the entity model the store serves.
+func (s *Store) Model() *odata.Model { return s.model }
+
+func (s *Store) sql(set *odata.EntitySet) *entitySQL { return s.sets[set.Index] }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/graphd/graphd/httpapi"
@@ -309,7 +310,8 @@ func importFile(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	set, err := odata.ParseImport(data)
+	model := odata.Graph()
+	set, err := odata.ParseImport(model, data, odata.FromTime(time.Now().UTC()))
 	if err != nil {
 		var oe *odata.Error
 		if errors.As(err, &oe) {
@@ -327,11 +329,14 @@ func importFile(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer db.close(context.WithoutCancel(ctx))
-	n, err := db.store.Import(ctx, tid, set.Connectors, set.Samples...)
-	if err != nil {
+	if err := db.store.Import(ctx, tid, &set); err != nil {
 		return fmt.Errorf("import: %w (nothing was imported)", err)
 	}
-	_, err = fmt.Fprintf(stdout, "imported %d certificateConnectorDetails and %d health-metric samples into tenant %s\n", n, len(set.Samples), tid)
+	var counts []string
+	for _, es := range model.Sets {
+		counts = append(counts, fmt.Sprintf("%d %s", set.Count(es), es.Name))
+	}
+	_, err = fmt.Fprintf(stdout, "imported %s and %d health-metric samples into tenant %s\n", strings.Join(counts, ", "), len(set.Samples), tid)
 	return err
 }
 
