@@ -216,7 +216,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// net/http's own plain-text answers (malformed requests, HTTP/2.0 on HTTP/1) get Graph's envelope too.
+	go func() { errc <- srv.Serve(httpapi.EnvelopeListener(ln, apiCfg)) }()
 	log.Info("graphd listening", "addr", ln.Addr().String(), "service_root", serviceRootFor(cfg, ln.Addr()))
 
 	select {
