@@ -55,13 +55,13 @@ func (s *Store) EncodeCursor(ctx context.Context, key []byte, bind string, c *Cu
 		return base64.RawURLEncoding.EncodeToString(payload) + "." + sig, nil
 	}
 	digest := sha256.Sum256(payload)
-	_, err = s.db.Exec(ctx, `INSERT INTO skiptoken_payloads (digest, payload) VALUES ($1, $2)
+	_, err = s.db(ctx).Exec(ctx, `INSERT INTO skiptoken_payloads (digest, payload) VALUES ($1, $2)
 		ON CONFLICT (digest) DO UPDATE SET created_at = now()`, digest[:], payload)
 	if err != nil {
 		return "", translate(err)
 	}
 	if sometimes(64) {
-		if _, err := s.db.Exec(ctx, "DELETE FROM skiptoken_payloads WHERE created_at < now() - interval '"+CursorRetention+"'"); err != nil {
+		if _, err := s.db(ctx).Exec(ctx, "DELETE FROM skiptoken_payloads WHERE created_at < now() - interval '"+CursorRetention+"'"); err != nil {
 			return "", translate(err)
 		}
 	}
@@ -80,7 +80,7 @@ func (s *Store) DecodeCursor(ctx context.Context, key []byte, bind, token string
 		if !ok || err != nil || len(digest) != sha256.Size {
 			return nil, errBadSkipToken
 		}
-		err = s.db.QueryRow(ctx, "UPDATE skiptoken_payloads SET created_at = now() WHERE digest = $1 RETURNING payload", digest).Scan(&payload)
+		err = s.db(ctx).QueryRow(ctx, "UPDATE skiptoken_payloads SET created_at = now() WHERE digest = $1 RETURNING payload", digest).Scan(&payload)
 		if err = translate(err); errors.Is(err, odata.ErrNotFound) {
 			return nil, odata.Errorf(odata.KindInvalid, odata.CodeBadRequest,
 				"The $skiptoken has expired: start the listing again from its first page.")

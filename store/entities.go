@@ -22,7 +22,7 @@ type Precondition struct {
 // queryEntity runs a statement that returns at most one row of es's selectList and reads it; no row is
 // pgx.ErrNoRows (untranslated, so callers can tell it from other failures).
 func (s *Store) queryEntity(ctx context.Context, es *entitySQL, sql string, args ...any) (odata.Entity, error) {
-	rows, err := s.db.Query(ctx, sql, args...)
+	rows, err := s.db(ctx).Query(ctx, sql, args...)
 	if err != nil {
 		return odata.Entity{}, err
 	}
@@ -62,7 +62,7 @@ func (s *Store) Create(ctx context.Context, set *odata.EntitySet, tenant string,
 		}
 	}
 	e.Values[0] = odata.Str(key)
-	err := s.db.QueryRow(ctx, es.insertSQL, es.entityArgs(tenant, &e)...).Scan(&e.Version)
+	err := s.db(ctx).QueryRow(ctx, es.insertSQL, es.entityArgs(tenant, &e)...).Scan(&e.Version)
 	if isUniqueViolation(err) {
 		return odata.Entity{}, odata.Errorf(odata.KindConflict, odata.CodeConflict,
 			"A %s with the id '%s' already exists.", t.Name, quoteKey(key))
@@ -96,10 +96,10 @@ func (s *Store) Delete(ctx context.Context, set *odata.EntitySet, tenant, key st
 	var tagErr error
 	var affected int64
 	if cond.Set {
-		tag, err := s.db.Exec(ctx, es.deleteSQL[1], tenant, key, cond.Versions)
+		tag, err := s.db(ctx).Exec(ctx, es.deleteSQL[1], tenant, key, cond.Versions)
 		affected, tagErr = tag.RowsAffected(), err
 	} else {
-		tag, err := s.db.Exec(ctx, es.deleteSQL[0], tenant, key)
+		tag, err := s.db(ctx).Exec(ctx, es.deleteSQL[0], tenant, key)
 		affected, tagErr = tag.RowsAffected(), err
 	}
 	if tagErr != nil {

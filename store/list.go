@@ -122,7 +122,7 @@ func (s *Store) List(ctx context.Context, set *odata.EntitySet, tenant string, r
 			return row.Scan(&res.Count)
 		})
 	}
-	if err := s.db.SendBatch(ctx, batch).Close(); err != nil {
+	if err := s.db(ctx).SendBatch(ctx, batch).Close(); err != nil {
 		return ListResult{}, translate(err)
 	}
 	if len(items) > req.PageSize {

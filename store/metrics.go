@@ -17,7 +17,7 @@ import (
 func (s *Store) HealthMetrics(ctx context.Context, tenant, id string, names []string) ([]int64, error) {
 	var exists bool
 	var sums []int64
-	err := s.db.QueryRow(ctx, `
+	err := s.db(ctx).QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM certificate_connector_details WHERE tenant_id = $1 AND id = $2),
 		       coalesce((SELECT array_agg(coalesce(t.total, 0) ORDER BY n.ord)
 		                 FROM unnest($3::text[]) WITH ORDINALITY AS n(name, ord)
@@ -37,7 +37,7 @@ func (s *Store) HealthMetrics(ctx context.Context, tenant, id string, names []st
 
 // HealthMetricTimeSeries returns the samples of one metric with start <= dateTime <= end, in time order.
 func (s *Store) HealthMetricTimeSeries(ctx context.Context, tenant, id, metric string, start, end odata.DateTimeOffset) ([]odata.MetricSample, error) {
-	rows, err := s.db.Query(ctx, `
+	rows, err := s.db(ctx).Query(ctx, `
 		SELECT NULL::bigint, NULL::smallint, NULL::bigint, NULL::bigint
 		WHERE EXISTS (SELECT 1 FROM certificate_connector_details WHERE tenant_id = $1 AND id = $2)
 		UNION ALL

@@ -11,7 +11,7 @@ import (
 // race both generate, and the first insert wins for all of them.
 func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error) {
 	var value []byte
-	err := s.db.QueryRow(ctx, "SELECT value FROM server_secrets WHERE name = $1", name).Scan(&value)
+	err := s.db(ctx).QueryRow(ctx, "SELECT value FROM server_secrets WHERE name = $1", name).Scan(&value)
 	if err == nil {
 		return value, nil
 	}
@@ -22,9 +22,9 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.db.Exec(ctx, "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, fresh); err != nil {
+	if _, err := s.db(ctx).Exec(ctx, "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, fresh); err != nil {
 		return nil, translate(err)
 	}
-	err = s.db.QueryRow(ctx, "SELECT value FROM server_secrets WHERE name = $1", name).Scan(&value)
+	err = s.db(ctx).QueryRow(ctx, "SELECT value FROM server_secrets WHERE name = $1", name).Scan(&value)
 	return value, translate(err)
 }

@@ -27,7 +27,6 @@ type Options struct {
 // Store is the Postgres-backed repository of the model's entity sets.
 type Store struct {
 	pool  *pgxpool.Pool
-	db    executor // the pool, or a transaction (InTx)
 	model *odata.Model
 	sets  []*entitySQL // by EntitySet.Index
 }
@@ -66,7 +65,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open pool: %w", err)
 	}
-	s := &Store{pool: pool, db: pool, model: opts.Model, sets: sets}
+	s := &Store{pool: pool, model: opts.Model, sets: sets}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
@@ -83,7 +82,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Ping reports whether the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	if err := s.db.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+	if err := s.db(ctx).QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
 		return translate(err)
 	}
 	return nil

@@ -8,8 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// executor is what the store's operations send statements through: the pool, or one transaction when several
-// operations must commit or fail together (InTx).
+// executor is what the store's operations send statements through: the pool, or the transaction of InTx.
 type executor interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -17,11 +16,22 @@ type executor interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
+type txKey struct{}
+
+// db is the executor of an operation: the transaction ctx carries (InTx), else the pool. Every operation sends
+// all its statements through it, failure-path reads included, so inside InTx nothing takes a second connection.
+func (s *Store) db(ctx context.Context) executor {
+	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		return tx
+	}
+	return s.pool
+}
+
 // transact runs fn in a transaction and commits it, retrying a few times when PostgreSQL reports a
 // serialization failure or deadlock, which a retry resolves. Errors come back translated. Inside InTx it runs
 // fn on that transaction, whose owner commits and retries.
 func (s *Store) transact(ctx context.Context, fn func(pgx.Tx) error) error {
-	if tx, ok := s.db.(pgx.Tx); ok {
+	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
 		return translate(fn(tx))
 	}
 	var err error
@@ -41,22 +51,31 @@ func Retryable(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
 
-// InTx runs fn with a Store whose every operation runs on one transaction at READ COMMITTED, and commits when fn
-// returns nil; any error rolls everything back. It does not retry: the caller decides (see Retryable), since
-// what fn did besides the store may not be repeatable. Errors fn returns pass through untranslated.
-func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
-	if _, ok := s.db.(pgx.Tx); ok {
-		return fn(s)
+// InTx runs fn with a context under which every operation of the store runs on one transaction, at READ
+// COMMITTED, and commits when fn returns nil; an error from fn or the commit rolls everything back. It does not
+// retry: the caller decides (see Retryable), since what fn did besides the store may not be repeatable. fn's
+// error comes back as it is; a commit failure comes back translated, and still answers Retryable. Nested, it
+// joins the outer transaction.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		return fn(ctx)
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return translate(err)
 	}
-	txs := *s
-	txs.db = tx
-	if err := fn(&txs); err != nil {
+	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
-	return translate(tx.Commit(ctx))
+	if err := tx.Commit(ctx); err != nil {
+		return &commitError{err: translate(err), cause: err}
+	}
+	return nil
 }
+
+// commitError is a failed commit: translated for clients, with the driver's error kept for Retryable.
+type commitError struct{ err, cause error }
+
+func (e *commitError) Error() string   { return e.err.Error() }
+func (e *commitError) Unwrap() []error { return []error{e.err, e.cause} }
