@@ -51,42 +51,76 @@ func (s *server) authorized(perms []string, h http.Handler) http.Handler {
 	required := "Application is not authorized to perform this operation. Application must have one of the following scopes: " + strings.Join(perms, ", ") + "."
 	h = s.withRequestLimits(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller := devCaller
-		if s.cfg.Auth != nil {
-			raw, err := auth.BearerToken(r.Header.Get("Authorization"))
-			presented := err == nil
-			var p auth.Principal
-			if presented {
-				p, err = s.cfg.Auth.Verify(r.Context(), raw)
-			}
-			if err != nil {
-				var invalid *auth.InvalidTokenError
-				if errors.As(err, &invalid) {
-					s.unauthenticated(w, r, invalid, presented)
-					return
-				}
-				// The keys could not be loaded: a server-side problem a retry may fix.
-				s.error(w, r, &unavailableAuth{cause: err})
+		step := stepFrom(r.Context())
+		caller, ok := devCaller, true
+		switch {
+		case step != nil:
+			// A request of a $batch acts for the batch's caller, whose token was checked once.
+			caller = step.caller
+		case s.cfg.Auth != nil:
+			if caller, ok = s.authenticate(w, r); !ok {
 				return
 			}
-			requestInfoFrom(r.Context()).tenant = p.TenantID
-			if p.TenantID == auth.PersonalAccountsTenant {
-				s.error(w, r, errForbidden("Personal Microsoft accounts are not supported by this API."))
-				return
-			}
-			if !allows(&p, perms) {
-				s.error(w, r, errForbidden(required))
-				return
-			}
-			caller = Caller{TenantID: p.TenantID, Principal: p}
 		}
 		requestInfoFrom(r.Context()).tenant = caller.TenantID
-		if s.throttle != nil {
+		if caller.Principal.TenantID == auth.PersonalAccountsTenant {
+			s.error(w, r, errForbidden("Personal Microsoft accounts are not supported by this API."))
+			return
+		}
+		if !allows(&caller.Principal, perms) {
+			s.error(w, r, errForbidden(required))
+			return
+		}
+		// A $batch request is counted once, however often its atomicity group runs.
+		if s.throttle != nil && (step == nil || !step.state.charged) {
+			if step != nil {
+				step.state.charged = true
+			}
 			if ok, wait := s.throttle.allow(caller.TenantID); !ok {
 				s.errThrottled(w, r, wait)
 				return
 			}
 		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey, caller)))
+	})
+}
+
+// authenticate checks the bearer token and answers 401 (or 503 when the keys cannot be loaded) when it does not
+// pass; ok says whether the caller may go on.
+func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (Caller, bool) {
+	raw, err := auth.BearerToken(r.Header.Get("Authorization"))
+	presented := err == nil
+	var p auth.Principal
+	if presented {
+		p, err = s.cfg.Auth.Verify(r.Context(), raw)
+	}
+	if err != nil {
+		var invalid *auth.InvalidTokenError
+		if errors.As(err, &invalid) {
+			s.unauthenticated(w, r, invalid, presented)
+			return Caller{}, false
+		}
+		// The keys could not be loaded: a server-side problem a retry may fix.
+		s.error(w, r, &unavailableAuth{cause: err})
+		return Caller{}, false
+	}
+	requestInfoFrom(r.Context()).tenant = p.TenantID
+	return Caller{TenantID: p.TenantID, Principal: p}, true
+}
+
+// authenticated runs h for a caller with a valid token, whatever its permissions, without throttling: for
+// $batch, whose requests are each authorized and throttled as they run.
+func (s *server) authenticated(h http.Handler) http.Handler {
+	h = s.withRequestLimits(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller := devCaller
+		if s.cfg.Auth != nil {
+			var ok bool
+			if caller, ok = s.authenticate(w, r); !ok {
+				return
+			}
+		}
+		requestInfoFrom(r.Context()).tenant = caller.TenantID
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey, caller)))
 	})
 }

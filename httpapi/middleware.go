@@ -15,6 +15,7 @@ type ctxKey int
 const (
 	requestInfoKey ctxKey = iota
 	callerKey
+	stepKey
 )
 
 // requestInfo is filled in as a request passes through the layers and read by the access log.
@@ -24,6 +25,7 @@ type requestInfo struct {
 	route           string
 	tenant          string
 	errorCode       string
+	stepID          string // the id of a $batch request, which shares its batch's request-id
 }
 
 func requestInfoFrom(ctx context.Context) *requestInfo {
@@ -40,7 +42,12 @@ const maxClientRequestID = 128
 // OData-Version header.
 func (s *server) withRequestInfo(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &requestInfo{requestID: s.cfg.NewRequestID(), route: "unmatched"}
+		info := &requestInfo{route: "unmatched"}
+		if st := stepFrom(r.Context()); st != nil {
+			info.requestID, info.stepID = st.requestID, st.stepID
+		} else {
+			info.requestID = s.cfg.NewRequestID()
+		}
 		info.clientRequestID = r.Header.Get("client-request-id")
 		if info.clientRequestID == "" || len(info.clientRequestID) > maxClientRequestID {
 			info.clientRequestID = info.requestID
@@ -97,6 +104,7 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 		s.metrics.observe(info.route, r.Method, status, info.errorCode, time.Since(start))
 		s.log.InfoContext(r.Context(), "request",
 			"request_id", info.requestID,
+			"batch_step", info.stepID,
 			"client_request_id", info.clientRequestID,
 			"tenant", info.tenant,
 			"method", r.Method,

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/graphd/graphd/odata"
+	"github.com/graphd/graphd/store"
 )
 
 // httpError is an error of the HTTP layer itself (routing, headers, sizes); domain errors are *odata.Error.
@@ -81,6 +82,12 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 		status, code, msg = he.status, he.code, he.message
 	case errors.As(err, &oe) && statusOf[oe.Kind] != 0:
 		status, code, msg = statusOf[oe.Kind], oe.Code, oe.Message
+	case store.Retryable(err):
+		// A deadlock or serialization failure: nothing was applied, and the same request again will likely pass.
+		status, code, msg = http.StatusServiceUnavailable, odata.CodeServiceNotAvailable, odata.ErrUnavailable.Message
+		if st := stepFrom(r.Context()); st != nil {
+			st.state.retryable = true
+		}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this response.
 		status, code, msg = 499, "ClientClosedRequest", "The client closed the request."

@@ -31,6 +31,7 @@ func (s *server) routes() http.Handler {
 	// As on Graph, the model and the service document need no token.
 	r.Handle(serviceRootPath, s.methods(map[string]http.Handler{http.MethodGet: open(s.handleServiceDocument())}))
 	r.Handle(serviceRootPath+"/$metadata", s.methods(map[string]http.Handler{http.MethodGet: open(s.handleMetadata())}))
+	r.Handle(serviceRootPath+"/$batch", s.methods(map[string]http.Handler{http.MethodPost: s.authenticated(s.handleBatch())}))
 	r.Handle(serviceRootPath+"/users", s.methods(map[string]http.Handler{
 		http.MethodGet: s.authorized(nil, s.handleUsers()),
 	}))

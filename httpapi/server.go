@@ -91,7 +91,22 @@ type server struct {
 	throttle *throttle // nil: no rate limit
 	// serviceValue is the service document's value member, built from the model once.
 	serviceValue []byte
+	// root is the whole handler chain, which serves the requests of a $batch as it serves them alone.
+	root http.Handler
+	// tx runs an atomicity group's requests on one transaction.
+	tx Transactor
 }
+
+// Transactor runs fn so that every store operation under the context it is given runs on one transaction,
+// committed when fn returns nil and rolled back otherwise. *store.Store is one; a Store that is not one makes
+// atomicity groups run without a transaction (tests' fakes).
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+type noTx struct{}
+
+func (noTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error { return fn(ctx) }
 
 // NewServer returns the whole HTTP API as one handler.
 func NewServer(cfg Config, st Store) http.Handler {
@@ -138,8 +153,13 @@ func NewServer(cfg Config, st Store) http.Handler {
 	if cfg.RateLimit > 0 {
 		s.throttle = newThrottle(cfg.RateLimit, cfg.RateBurst, cfg.Now)
 	}
+	s.tx = noTx{}
+	if tx, ok := st.(Transactor); ok {
+		s.tx = tx
+	}
 	// Recovery sits inside the access log, so a request that panicked is logged with its 500 like any other.
-	return s.withRequestInfo(s.withAccessLog(s.withRecovery(s.withDeadline(s.routes()))))
+	s.root = s.withRequestInfo(s.withAccessLog(s.withRecovery(s.withDeadline(s.routes()))))
+	return s.root
 }
 
 // serviceRoot is the absolute service root for URLs in responses.
