@@ -63,6 +63,10 @@ func (s *server) authorized(perms []string, h http.Handler) http.Handler {
 			}
 		}
 		requestInfoFrom(r.Context()).tenant = caller.TenantID
+		// A fault that names a tenant fires once the caller is known, for that tenant only.
+		if s.faults != nil && s.injectFault(w, r, caller.TenantID) {
+			return
+		}
 		if caller.Principal.TenantID == auth.PersonalAccountsTenant {
 			s.error(w, r, errForbidden("Personal Microsoft accounts are not supported by this API."))
 			return

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/graphd/graphd/odata"
 	"github.com/graphd/graphd/store"
@@ -75,6 +76,10 @@ type batchStep struct {
 	body   []byte
 	group  *batchUnit // the unit it runs in
 	resp   stepResponse
+	state  stepState
+	// start and elapsed time the request's last run, for the journal.
+	start   time.Time
+	elapsed time.Duration
 }
 
 // batchUnit is what runs as one: a request alone, or an atomicity group's requests.
@@ -123,6 +128,7 @@ func (s *server) handleBatch() http.Handler {
 			return
 		}
 		s.runBatch(r, units)
+		s.journalSteps(r, steps)
 		out := append([]byte(nil), `{"responses":[`...)
 		for i, st := range steps {
 			if i > 0 {
@@ -363,7 +369,7 @@ func (s *server) runBatch(r *http.Request, units []*batchUnit) {
 			defer func() { <-sem }()
 			if u.group == "" {
 				st := u.steps[0]
-				st.resp = s.serveStep(r.Context(), r, st, &stepState{})
+				st.resp = s.serveStep(r.Context(), r, st)
 				u.failed = st.resp.status >= 400
 				return
 			}
@@ -385,19 +391,15 @@ func (u *batchUnit) name() string {
 // serialization failure runs the group again from its start, at most groupAttempts times, and then every request
 // of the group answers 503. Throttling is charged once per request, whatever the attempts.
 func (s *server) runGroup(r *http.Request, u *batchUnit) {
-	states := make([]*stepState, len(u.steps))
-	for i := range states {
-		states[i] = &stepState{}
-	}
 	for attempt := 1; ; attempt++ {
 		failed := -1
 		retry := false
 		err := s.tx.InTx(r.Context(), func(ctx context.Context) error {
 			for i, st := range u.steps {
-				states[i].retryable = false
-				st.resp = s.serveStep(ctx, r, st, states[i])
+				st.state.retryable = false
+				st.resp = s.serveStep(ctx, r, st)
 				if st.resp.status >= 400 {
-					failed, retry = i, states[i].retryable
+					failed, retry = i, st.state.retryable
 					return errGroupFailed
 				}
 			}
@@ -437,10 +439,14 @@ func (s *server) runGroup(r *http.Request, u *batchUnit) {
 
 var errGroupFailed = errors.New("httpapi: a request of the atomicity group failed")
 
-// stepState is what a batch request keeps across the attempts of its atomicity group.
+// stepState is what a batch request keeps across the attempts of its atomicity group, so that throttling,
+// faults and the journal see it once.
 type stepState struct {
-	charged   bool // the throttle has counted it
-	retryable bool // its failure was a deadlock or serialization failure
+	charged    bool // the throttle has counted it
+	retryable  bool // its failure was a deadlock or serialization failure
+	faultTaken [2]bool
+	fault      [2]*Fault    // the fault that fired before and after authentication
+	info       *requestInfo // the last attempt's, for the journal
 }
 
 // stepContext marks a request as a step of a batch: it acts for the batch's caller and carries the batch's
@@ -459,7 +465,10 @@ func stepFrom(ctx context.Context) *stepContext {
 }
 
 // serveStep builds a request's *http.Request and serves it through the whole handler chain.
-func (s *server) serveStep(ctx context.Context, outer *http.Request, st *batchStep, state *stepState) stepResponse {
+func (s *server) serveStep(ctx context.Context, outer *http.Request, st *batchStep) stepResponse {
+	st.start = time.Now()
+	defer func() { st.elapsed = time.Since(st.start) }()
+	state := &st.state
 	target, err := s.stepTarget(outer, st.url)
 	if err != nil {
 		return s.stepError(outer, st, err)
@@ -485,6 +494,38 @@ func (s *server) serveStep(ctx context.Context, outer *http.Request, st *batchSt
 	rec := &stepRecorder{header: http.Header{}}
 	s.root.ServeHTTP(rec, req)
 	return rec.response()
+}
+
+// journalSteps records each request of a batch once, with its final response, linked to the batch's entry.
+func (s *server) journalSteps(outer *http.Request, steps []*batchStep) {
+	if s.journal == nil {
+		return
+	}
+	batch := requestInfoFrom(outer.Context())
+	for _, st := range steps {
+		info := &requestInfo{requestID: batch.requestID, clientRequestID: batch.clientRequestID, tenant: batch.tenant, stepID: st.id}
+		if st.state.info != nil {
+			info = st.state.info
+		}
+		path, query := st.url, ""
+		if u, err := s.stepTarget(outer, st.url); err == nil {
+			path, query = u.Path, u.RawQuery
+		}
+		if st.start.IsZero() {
+			st.start = time.Now() // not run: a failed dependency
+		}
+		e := JournalEntry{Time: st.start.UTC(), RequestID: info.requestID, ClientRequestID: info.clientRequestID,
+			Method: st.method, Path: path, Query: query, Status: st.resp.status,
+			DurationMs: float64(st.elapsed.Microseconds()) / 1000, RequestBody: journalBody(st.body),
+			BatchRequestID: &batch.requestID, StepID: &st.id}
+		if info.tenant != "" {
+			e.Tenant = &info.tenant
+		}
+		if info.fault != "" {
+			e.Fault = &info.fault
+		}
+		s.journal.add(e)
+	}
 }
 
 // stepTarget resolves a request's url against the service root: relative to /beta, with or without a leading

@@ -49,6 +49,9 @@ func (s *server) readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, e
 	if err != nil {
 		return nil, bodyError(err, compressed)
 	}
+	if s.journal != nil {
+		requestInfoFrom(r.Context()).body = b
+	}
 	return b, nil
 }
 

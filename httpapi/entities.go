@@ -62,8 +62,6 @@ func applyReturnPreference(w http.ResponseWriter, r *http.Request, e *odata.Enti
 	return false
 }
 
-func (s *server) now() odata.DateTimeOffset { return odata.FromTime(s.cfg.Now().UTC()) }
-
 func (s *server) handleGet(set *odata.EntitySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := negotiate(r)

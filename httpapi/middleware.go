@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -26,6 +27,8 @@ type requestInfo struct {
 	tenant          string
 	errorCode       string
 	stepID          string // the id of a $batch request, which shares its batch's request-id
+	fault           string // the id of the fault that fired for the request
+	body            []byte // the request's decoded body, for the journal (only while it is on)
 }
 
 func requestInfoFrom(ctx context.Context) *requestInfo {
@@ -45,6 +48,7 @@ func (s *server) withRequestInfo(next http.Handler) http.Handler {
 		info := &requestInfo{route: "unmatched"}
 		if st := stepFrom(r.Context()); st != nil {
 			info.requestID, info.stepID = st.requestID, st.stepID
+			st.state.info = info
 		} else {
 			info.requestID = s.cfg.NewRequestID()
 		}
@@ -101,7 +105,12 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.metrics.observe(info.route, r.Method, status, info.errorCode, time.Since(start))
+		elapsed := time.Since(start)
+		s.metrics.observe(info.route, r.Method, status, info.errorCode, elapsed)
+		// A $batch's requests are journaled by the batch, once each, whatever their atomicity group's attempts.
+		if s.journal != nil && info.stepID == "" && strings.HasPrefix(r.URL.Path, serviceRootPath+"/") {
+			s.record(r, info, status, start, elapsed)
+		}
 		s.log.InfoContext(r.Context(), "request",
 			"request_id", info.requestID,
 			"batch_step", info.stepID,
@@ -112,7 +121,7 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 			"status", status,
 			"error_code", info.errorCode,
 			"bytes", rw.bytes,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000,
+			"duration_ms", float64(elapsed.Microseconds())/1000,
 		)
 	})
 }
@@ -154,3 +163,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// record adds a request to the journal.
+func (s *server) record(r *http.Request, info *requestInfo, status int, start time.Time, elapsed time.Duration) {
+	e := JournalEntry{Time: start.UTC(), RequestID: info.requestID, ClientRequestID: info.clientRequestID,
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status,
+		DurationMs: float64(elapsed.Microseconds()) / 1000, RequestBody: journalBody(info.body)}
+	if info.tenant != "" {
+		e.Tenant = &info.tenant
+	}
+	if info.fault != "" {
+		e.Fault = &info.fault
+	}
+	s.journal.add(e)
+}

@@ -94,10 +94,14 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	info := requestInfoFrom(r.Context())
 	switch {
+	case info.fault != "":
+		// An injected fault: the test asked for it; nothing to log.
 	case status >= 500 && status != http.StatusServiceUnavailable:
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", info.requestID, "error", err.Error())
 	case status == http.StatusServiceUnavailable:
 		s.log.WarnContext(r.Context(), "database unavailable", "request_id", info.requestID, "error", err.Error())
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 	info.errorCode = code

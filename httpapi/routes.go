@@ -79,6 +79,10 @@ func (s *server) routes() http.Handler {
 		}
 	}
 
+	if s.cfg.Admin != nil {
+		s.adminRoutes(r)
+	}
+
 	r.Use(s.recordRoute)
 	return s.canonicalSegments(trimTrailingSlash(r))
 }
@@ -122,6 +126,10 @@ func (s *server) methods(handlers map[string]http.Handler) http.Handler {
 	allow := strings.Join(allowed, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h := handlers[r.Method]; h != nil {
+			// A fault fires after routing, before authentication, as a gateway would.
+			if s.faults != nil && strings.HasPrefix(r.URL.Path, serviceRootPath+"/") && s.injectFault(w, r, "") {
+				return
+			}
 			h.ServeHTTP(w, r)
 			return
 		}

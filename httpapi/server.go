@@ -73,6 +73,9 @@ type Config struct {
 	Metrics *prometheus.Registry
 	// Model is the entity model served; default odata.Graph(). It must be the store's.
 	Model *odata.Model
+	// Admin, when set, turns on the test-lab admin API under /_graphd/ (admin.go); the store must then be an
+	// AdminStore.
+	Admin *AdminConfig
 }
 
 // Defaults of Config.
@@ -95,6 +98,12 @@ type server struct {
 	root http.Handler
 	// tx runs an atomicity group's requests on one transaction.
 	tx Transactor
+	// clock is the time of server-set values and now(), which the admin API may pin.
+	clock *labClock
+	// The test lab, nil while the admin API is off: then they cost nothing on the request path.
+	adminStore AdminStore
+	journal    *journal
+	faults     *faults
 }
 
 // Transactor runs fn so that every store operation under the context it is given runs on one transaction,
@@ -156,6 +165,16 @@ func NewServer(cfg Config, st Store) http.Handler {
 	s.tx = noTx{}
 	if tx, ok := st.(Transactor); ok {
 		s.tx = tx
+	}
+	s.clock = &labClock{real: cfg.Now}
+	if cfg.Admin != nil {
+		as, ok := st.(AdminStore)
+		if !ok || len(cfg.Admin.Token) < MinAdminTokenLength {
+			panic("httpapi: the admin API needs an AdminStore and a token of at least 16 characters")
+		}
+		s.adminStore = as
+		s.journal = newJournal(cfg.Admin.JournalSize, cfg.Admin.JournalMaxBytes)
+		s.faults = &faults{}
 	}
 	// Recovery sits inside the access log, so a request that panicked is logged with its 500 like any other.
 	s.root = s.withRequestInfo(s.withAccessLog(s.withRecovery(s.withDeadline(s.routes()))))

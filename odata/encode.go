@@ -32,6 +32,8 @@ type EntityOptions struct {
 	Redact bool
 	// IEEE754Compatible writes Int64 values as strings.
 	IEEE754Compatible bool
+	// NoETag leaves out @odata.etag (exports: a version is the server's own).
+	NoETag bool
 }
 
 // ContextURL is the context URL of a single entity of a set.
@@ -84,9 +86,11 @@ func AppendEntity(b []byte, set *EntitySet, e *Entity, o EntityOptions) []byte {
 			b = AppendJSONString(b, CanonicalURL(o.ServiceRoot, set, e.Key()))
 			b = append(b, ',')
 		}
-		b = append(b, `"@odata.etag":"W/\"`...)
-		b = strconv.AppendInt(b, e.Version, 10)
-		b = append(b, `\"",`...)
+		if !o.NoETag {
+			b = append(b, `"@odata.etag":"W/\"`...)
+			b = strconv.AppendInt(b, e.Version, 10)
+			b = append(b, `\"",`...)
+		}
 		if o.Metadata == MetadataFull {
 			b = append(b, `"@odata.editLink":`...)
 			b = AppendJSONString(b, CanonicalURL(o.ServiceRoot, set, e.Key()))
