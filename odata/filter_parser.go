@@ -486,7 +486,10 @@ func promote(left, right pexpr) (Expr, Expr, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return lit, right.e, nil
+		if lit != l {
+			return lit, right.e, nil
+		}
+		// Two literals: the right one may be the one to convert (2024-06-15T00:00:00Z eq 2024-06-15).
 	}
 	if r, ok := right.e.(*Literal); ok {
 		lit, err := promoteLiteral(left.e, r, right.tok)

@@ -262,7 +262,11 @@ func (m *Model) MetadataDocument() string { return m.metadata }
 // NewModel checks and compiles a model. Errors name the offending set, type or property.
 func NewModel(m *Model) (*Model, error) {
 	for _, e := range m.Enums {
-		e.Qualified = Namespace + "." + e.Name
+		// Enum types are shared between the copies GraphModel returns: write only what is not yet so, so that
+		// compiling a copy does not race with readers of the compiled Graph().
+		if q := Namespace + "." + e.Name; e.Qualified != q {
+			e.Qualified = q
+		}
 		if len(e.Members) == 0 {
 			return nil, fmt.Errorf("odata: enum %s has no members", e.Name)
 		}

@@ -1,6 +1,7 @@
-// Package odatatest generates random well-typed $filter trees and connectors with awkward values, and prints
-// trees back into $filter text, for property tests of the parser, the evaluator (odata.Eval) and the SQL
-// translation in store. It uses only the odata package and the standard library.
+// Package odatatest generates random entities with awkward values and random well-typed $filter and $orderby
+// trees over any entity type of an odata.Model, and prints trees back into query text, for property tests of
+// the parsers, the evaluator (odata.Eval, odata.CompareOrder) and the SQL translation in store. It uses only
+// the odata package and the standard library.
 package odatatest
 
 import (
@@ -10,18 +11,57 @@ import (
 	"github.com/graphd/graphd/odata"
 )
 
-// FilterGen makes random well-typed $filter trees: every tree it returns is one odata.ParseFilter can produce.
-// Literals are drawn now and then from Strings and Times, so that comparisons with the rows of a test hit
-// rather than almost always miss.
+// FilterGen makes random well-typed $filter and $orderby trees over the properties of Type: every tree it
+// returns is one odata.ParseFilter (or odata.ParseOrderBy) can produce. Secret properties never appear, Binary
+// ones only compared with null. Literals are drawn now and then from Strings and Times, so that comparisons
+// with the rows of a test hit rather than almost always miss.
 type FilterGen struct {
 	R       *rand.Rand
+	Type    *odata.EntityType
 	Strings []string               // string values worth comparing with, such as the rows' values
 	Times   []odata.DateTimeOffset // DateTimeOffset values worth comparing with
+
+	props map[odata.ExprKind][]*odata.Property // usable properties by kind
+	enums []*odata.EnumType                    // the enum types of usable properties
+	kinds []odata.ExprKind                     // the kinds comparison draws from, weighted
 }
 
-// NewFilterGen returns a generator drawing on r, with the edge values of this package as its pools.
+// NewFilterGen returns a generator over certificateConnectorDetails drawing on r, with the edge values of this
+// package as its pools.
 func NewFilterGen(r *rand.Rand) *FilterGen {
-	return &FilterGen{R: r, Strings: EdgeStrings(), Times: EdgeTimes()}
+	return NewFilterGenFor(r, odata.Graph().MustSet(odata.ConnectorsSet).Type)
+}
+
+// NewFilterGenFor returns a generator over the properties of t drawing on r, with the edge values of this
+// package as its pools.
+func NewFilterGenFor(r *rand.Rand, t *odata.EntityType) *FilterGen {
+	g := &FilterGen{R: r, Type: t, Strings: EdgeStrings(), Times: EdgeTimes(), props: map[odata.ExprKind][]*odata.Property{}}
+	for i := range t.Properties {
+		p := &t.Properties[i]
+		if p.Secret {
+			continue
+		}
+		k := (&odata.PropertyRef{P: p}).Kind()
+		g.props[k] = append(g.props[k], p)
+		if p.Enum != nil && !containsEnum(g.enums, p.Enum) {
+			g.enums = append(g.enums, p.Enum)
+		}
+	}
+	g.kinds = []odata.ExprKind{odata.KindString, odata.KindString, odata.KindString, odata.KindInt, odata.KindInt,
+		odata.KindDecimal, odata.KindDateTimeOffset, odata.KindDateTimeOffset, odata.KindDate, odata.KindTimeOfDay}
+	if len(g.enums) > 0 {
+		g.kinds = append(g.kinds, odata.KindEnum, odata.KindEnum)
+	}
+	return g
+}
+
+func containsEnum(list []*odata.EnumType, e *odata.EnumType) bool {
+	for _, x := range list {
+		if x == e {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *FilterGen) pick(n int) int { return g.R.IntN(n) }
@@ -29,25 +69,54 @@ func (g *FilterGen) pick(n int) int { return g.R.IntN(n) }
 // Filter returns a Boolean expression whose operators nest about depth levels.
 func (g *FilterGen) Filter(depth int) odata.Expr { return g.boolean(depth) }
 
-// OrderBy returns a random $orderby of zero to three items.
+// OrderBy returns a random $orderby of zero to three items: mostly properties (each at most once as an item of
+// its own), sometimes expressions of any kind but Binary, such as length(connectorName) or year(…).
 func (g *FilterGen) OrderBy() []odata.OrderBy {
-	order := make([]odata.OrderBy, g.pick(4))
-	for i := range order {
-		order[i] = odata.OrderBy{Prop: odata.PropertyID(g.pick(int(odata.NumProperties))), Desc: g.pick(2) == 0}
+	var (
+		order []odata.OrderBy
+		seen  uint64
+	)
+	for range g.pick(4) {
+		var e odata.Expr
+		if g.pick(5) < 3 {
+			var usable []*odata.Property
+			for i := range g.Type.Properties {
+				p := &g.Type.Properties[i]
+				if !p.Secret && p.Type != odata.EdmBinary && seen&(1<<p.ID) == 0 {
+					usable = append(usable, p)
+				}
+			}
+			if len(usable) > 0 {
+				p := usable[g.pick(len(usable))]
+				seen |= 1 << p.ID
+				e = &odata.PropertyRef{P: p}
+			}
+		}
+		for e == nil {
+			kinds := append([]odata.ExprKind{odata.KindBoolean}, g.kinds...)
+			e = g.value(kinds[g.pick(len(kinds))], g.pick(3))
+			if p, ok := e.(*odata.PropertyRef); ok {
+				if seen&(1<<p.P.ID) != 0 {
+					e = nil
+					continue
+				}
+				seen |= 1 << p.P.ID
+			}
+		}
+		order = append(order, odata.OrderBy{Expr: e, Desc: g.pick(2) == 0})
 	}
 	return order
 }
 
-var (
-	stringProps = []odata.PropertyID{odata.PropID, odata.PropConnectorName, odata.PropMachineName, odata.PropConnectorVersion}
-	timeProps   = []odata.PropertyID{odata.PropEnrollmentDateTime, odata.PropLastCheckinDateTime}
-	comparisons = []odata.BinaryOp{odata.OpEq, odata.OpNe, odata.OpGt, odata.OpGe, odata.OpLt, odata.OpLe}
-)
+var comparisons = []odata.BinaryOp{odata.OpEq, odata.OpNe, odata.OpGt, odata.OpGe, odata.OpLt, odata.OpLe}
 
 func (g *FilterGen) boolean(depth int) odata.Expr {
 	if depth <= 0 {
-		switch g.pick(9) {
+		switch g.pick(10) {
 		case 0:
+			if p := g.props[odata.KindBoolean]; len(p) > 0 && g.pick(2) == 0 {
+				return &odata.PropertyRef{P: p[g.pick(len(p))]}
+			}
 			return &odata.Literal{LitKind: odata.KindBoolean, Bool: g.pick(2) == 0}
 		case 1:
 			if g.pick(3) == 0 {
@@ -57,6 +126,10 @@ func (g *FilterGen) boolean(depth int) odata.Expr {
 		case 2, 3, 4:
 			fn := []odata.Func{odata.FnContains, odata.FnStartsWith, odata.FnEndsWith}[g.pick(3)]
 			return &odata.Call{Fn: fn, Args: []odata.Expr{g.value(odata.KindString, 0), g.value(odata.KindString, 0)}}
+		case 5:
+			if p := g.props[odata.KindBinary]; len(p) > 0 {
+				return g.binaryNull(p[g.pick(len(p))])
+			}
 		}
 		return g.comparison(0)
 	}
@@ -83,8 +156,21 @@ func (g *FilterGen) boolean(depth int) odata.Expr {
 	return g.comparison(depth - 1)
 }
 
+// binaryNull compares a Binary property with null, the only comparison Edm.Binary takes.
+func (g *FilterGen) binaryNull(p *odata.Property) odata.Expr {
+	var l, r odata.Expr = &odata.PropertyRef{P: p}, &odata.Literal{LitKind: odata.KindNull}
+	if g.pick(4) == 0 {
+		l, r = r, l
+	}
+	return &odata.Binary{Op: []odata.BinaryOp{odata.OpEq, odata.OpNe}[g.pick(2)], Left: l, Right: r}
+}
+
 // in makes X in (…) with X of kind k; the list holds literals of k and now and then null.
 func (g *FilterGen) in(k odata.ExprKind, depth int) odata.Expr {
+	var enum *odata.EnumType
+	if k == odata.KindEnum {
+		enum = g.enums[g.pick(len(g.enums))]
+	}
 	list := make([]odata.Expr, g.pick(5))
 	for i := range list {
 		if g.pick(6) == 0 {
@@ -95,25 +181,35 @@ func (g *FilterGen) in(k odata.ExprKind, depth int) odata.Expr {
 		if isNumeric(k) {
 			lk = []odata.ExprKind{odata.KindInt, odata.KindDecimal}[g.pick(2)]
 		}
+		if enum != nil {
+			list[i] = g.EnumLiteral(enum)
+			continue
+		}
 		list[i] = g.Literal(lk)
+	}
+	if enum != nil {
+		return &odata.In{X: g.enumValue(enum), List: list}
 	}
 	return &odata.In{X: g.value(k, depth), List: list}
 }
 
 func isNumeric(k odata.ExprKind) bool { return k == odata.KindInt || k == odata.KindDecimal }
 
-func (g *FilterGen) kind() odata.ExprKind {
-	return []odata.ExprKind{odata.KindString, odata.KindString, odata.KindString, odata.KindInt, odata.KindInt,
-		odata.KindDecimal, odata.KindDateTimeOffset, odata.KindDateTimeOffset, odata.KindDate, odata.KindTimeOfDay}[g.pick(10)]
-}
+func (g *FilterGen) kind() odata.ExprKind { return g.kinds[g.pick(len(g.kinds))] }
 
 func (g *FilterGen) comparison(depth int) odata.Expr {
 	k := g.kind()
-	rk := k
-	if isNumeric(k) {
-		rk = []odata.ExprKind{odata.KindInt, odata.KindDecimal}[g.pick(2)]
+	var l, r odata.Expr
+	switch {
+	case k == odata.KindEnum:
+		// Both sides of one enum type: enums of different types do not compare.
+		e := g.enums[g.pick(len(g.enums))]
+		l, r = g.enumValue(e), g.enumValue(e)
+	case isNumeric(k):
+		l, r = g.value(k, depth), g.value([]odata.ExprKind{odata.KindInt, odata.KindDecimal}[g.pick(2)], depth)
+	default:
+		l, r = g.value(k, depth), g.value(k, depth)
 	}
-	l, r := g.value(k, depth), g.value(rk, depth)
 	if g.pick(2) == 0 {
 		// Property first, literal second: the shape real clients send and indexes serve.
 		if _, ok := r.(*odata.PropertyRef); ok {
@@ -123,12 +219,50 @@ func (g *FilterGen) comparison(depth int) odata.Expr {
 	return &odata.Binary{Op: comparisons[g.pick(6)], Left: l, Right: r}
 }
 
-// Value makes an expression of kind k (or, now and then, the literal null) nesting about depth levels.
+// enumValue is a property of enum type e, a member of it, or now and then null.
+func (g *FilterGen) enumValue(e *odata.EnumType) odata.Expr {
+	if g.pick(12) == 0 {
+		return &odata.Literal{LitKind: odata.KindNull}
+	}
+	if g.pick(2) == 0 {
+		var props []*odata.Property
+		for _, p := range g.props[odata.KindEnum] {
+			if p.Enum == e {
+				props = append(props, p)
+			}
+		}
+		return &odata.PropertyRef{P: props[g.pick(len(props))]}
+	}
+	return g.EnumLiteral(e)
+}
+
+// EnumLiteral makes a literal of a random member of e.
+func (g *FilterGen) EnumLiteral(e *odata.EnumType) *odata.Literal {
+	return &odata.Literal{LitKind: odata.KindEnum, Enum: e, Int: e.Members[g.pick(len(e.Members))].Value}
+}
+
+// Value makes an expression of kind k (or, now and then, the literal null) nesting about depth levels. For
+// KindEnum it picks one of the type's enum types.
 func (g *FilterGen) Value(k odata.ExprKind, depth int) odata.Expr { return g.value(k, depth) }
 
+// prop picks a usable property of kind k, or nil.
+func (g *FilterGen) prop(k odata.ExprKind) odata.Expr {
+	p := g.props[k]
+	if len(p) == 0 {
+		return nil
+	}
+	return &odata.PropertyRef{P: p[g.pick(len(p))]}
+}
+
 func (g *FilterGen) value(k odata.ExprKind, depth int) odata.Expr {
-	if k == odata.KindBoolean {
+	switch k {
+	case odata.KindBoolean:
 		return g.boolean(depth)
+	case odata.KindEnum:
+		if len(g.enums) == 0 {
+			return &odata.Literal{LitKind: odata.KindNull}
+		}
+		return g.enumValue(g.enums[g.pick(len(g.enums))])
 	}
 	if g.pick(12) == 0 {
 		return &odata.Literal{LitKind: odata.KindNull}
@@ -136,15 +270,21 @@ func (g *FilterGen) value(k odata.ExprKind, depth int) odata.Expr {
 	if depth <= 0 || g.pick(3) == 0 {
 		switch k {
 		case odata.KindString:
-			if g.pick(2) == 0 {
-				return &odata.PropertyRef{Prop: stringProps[g.pick(len(stringProps))]}
+			if p := g.prop(k); p != nil && g.pick(2) == 0 {
+				return p
+			}
+		case odata.KindInt:
+			if p := g.prop(k); p != nil && g.pick(3) == 0 {
+				return p
 			}
 		case odata.KindDateTimeOffset:
-			switch g.pick(3) {
+			switch g.pick(4) {
 			case 0:
-				return &odata.PropertyRef{Prop: timeProps[g.pick(2)]}
+				if p := g.prop(k); p != nil {
+					return p
+				}
 			case 1:
-				return &odata.Call{Fn: odata.FnNow}
+				return &odata.Call{Fn: []odata.Func{odata.FnNow, odata.FnNow, odata.FnMinDateTime, odata.FnMaxDateTime}[g.pick(4)]}
 			}
 		}
 		return g.Literal(k)
@@ -177,7 +317,10 @@ func (g *FilterGen) value(k odata.ExprKind, depth int) odata.Expr {
 			}
 			return &odata.Call{Fn: odata.FnSubstring, Args: []odata.Expr{str(), index(), length}}
 		}
-		return &odata.PropertyRef{Prop: stringProps[g.pick(len(stringProps))]}
+		if p := g.prop(k); p != nil {
+			return p
+		}
+		return g.Literal(k)
 	case odata.KindInt:
 		switch g.pick(3) {
 		case 0:
@@ -199,13 +342,18 @@ func (g *FilterGen) value(k odata.ExprKind, depth int) odata.Expr {
 
 const alphabet = "aZ0 ';,&=()[]\"@$%_\\+-/:.éßİ😀\t"
 
-// Literal makes a random literal of kind k (the literal null for a kind without literals).
+// Literal makes a random literal of kind k (the literal null for a kind without literals; for KindEnum a
+// member of one of the type's enum types).
 func (g *FilterGen) Literal(k odata.ExprKind) *odata.Literal {
 	switch k {
 	case odata.KindBoolean:
 		return &odata.Literal{LitKind: odata.KindBoolean, Bool: g.pick(2) == 0}
 	case odata.KindString:
 		return &odata.Literal{LitKind: odata.KindString, Str: g.str()}
+	case odata.KindEnum:
+		if len(g.enums) > 0 {
+			return g.EnumLiteral(g.enums[g.pick(len(g.enums))])
+		}
 	case odata.KindInt:
 		var n int64
 		switch g.pick(4) {
@@ -267,12 +415,16 @@ func (g *FilterGen) str() string {
 	return b.String()
 }
 
-// time is a random DateTimeOffset: a pool value, the same instant in another offset, or anything in range.
+// time is a random DateTimeOffset: a pool value, the same instant in another offset, midnight UTC of a pool
+// value's date (which a Date literal compared with a DateTimeOffset means), or anything in range.
 func (g *FilterGen) time() odata.DateTimeOffset {
 	if len(g.Times) > 0 && g.pick(3) > 0 {
 		d := g.Times[g.pick(len(g.Times))]
-		if g.pick(3) == 0 {
+		switch g.pick(4) {
+		case 0:
 			return validOffset(odata.DateTimeOffset{Ticks: d.Ticks, Offset: randomOffset(g.R)})
+		case 1:
+			return odata.DateTimeOffset{Ticks: civil(d).days * odata.TicksPerDay}
 		}
 		return d
 	}

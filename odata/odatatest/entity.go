@@ -1,7 +1,6 @@
 package odatatest
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 
@@ -63,46 +62,87 @@ func validOffset(d odata.DateTimeOffset) odata.DateTimeOffset {
 	return d
 }
 
-// ConnectorGen makes connectors whose values collide (so orderings have ties and equality hits) and include the
-// edge values: nulls, empty and padded strings, quotes, LIKE metacharacters, non-ASCII letters with special case
-// mappings, emoji, offsets of ±14:00 and the first and last instants.
-type ConnectorGen struct {
+// EntityGen makes entities of one type whose values collide (so orderings have ties and equality hits) and
+// include the edge values: nulls, empty and padded strings, quotes, LIKE metacharacters, non-ASCII letters with
+// special case mappings, emoji, offsets of ±14:00, the first and last instants, every enum member, empty and
+// NUL-holding binary values. Every entity is one the API can create and address: required properties are not
+// null, strings keep to MaxLength, and each key is new and valid (GUID keys random, string keys derived).
+type EntityGen struct {
 	R       *rand.Rand
+	Type    *odata.EntityType
 	Strings []string
 	Times   []odata.DateTimeOffset
-	ids     map[string]bool
+	keys    map[string]bool
 }
 
-// NewConnectorGen returns a generator drawing on r with the edge values as its pools.
-func NewConnectorGen(r *rand.Rand) *ConnectorGen {
-	return &ConnectorGen{R: r, Strings: EdgeStrings(), Times: EdgeTimes()}
+// ConnectorGen is the EntityGen of certificateConnectorDetails, by its former name.
+type ConnectorGen = EntityGen
+
+// NewEntityGen returns a generator of entities of t drawing on r, with the edge values as its pools.
+func NewEntityGen(r *rand.Rand, t *odata.EntityType) *EntityGen {
+	return &EntityGen{R: r, Type: t, Strings: EdgeStrings(), Times: EdgeTimes()}
 }
 
-// Connector makes one connector with an id no earlier call of this generator returned.
-func (g *ConnectorGen) Connector() odata.Connector {
-	return odata.Connector{
-		ID:                  g.id(),
-		ConnectorName:       g.nullString(),
-		MachineName:         g.nullString(),
-		EnrollmentDateTime:  g.time(),
-		LastCheckinDateTime: g.time(),
-		ConnectorVersion:    g.nullString(),
+// NewConnectorGen returns a generator of certificateConnectorDetails of odata.Graph().
+func NewConnectorGen(r *rand.Rand) *EntityGen {
+	return NewEntityGen(r, odata.Graph().MustSet(odata.ConnectorsSet).Type)
+}
+
+// NewUserPfxGen returns a generator of userPFXCertificates of odata.Graph().
+func NewUserPfxGen(r *rand.Rand) *EntityGen {
+	return NewEntityGen(r, odata.Graph().MustSet(odata.UserPfxSet).Type)
+}
+
+// Entity makes one entity with a key no earlier call of this generator returned. Its Version is 0.
+func (g *EntityGen) Entity() odata.Entity {
+	if g.keys == nil {
+		g.keys = make(map[string]bool)
+	}
+	t := g.Type
+	e := odata.Entity{Type: t, Values: make([]odata.Value, len(t.Properties))}
+	for i := 1; i < len(t.Properties); i++ {
+		e.Values[i] = g.value(&t.Properties[i])
+	}
+	if t.KeyKind == odata.KeyGUID {
+		e.Values[0] = odata.Str(g.guid())
+		return e
+	}
+	for try := 0; ; try++ {
+		key, err := t.DeriveKey(e.Values)
+		if canon, ok := t.Key(key); err == nil && ok && canon == key && !g.keys[key] {
+			g.keys[key] = true
+			e.Values[0] = odata.Str(key)
+			return e
+		}
+		// The key is taken or is no valid key: draw the required values again, after a while from a wider
+		// pool, which random hex soon makes unique.
+		for i := 1; i < len(t.Properties); i++ {
+			if p := &t.Properties[i]; p.Required {
+				e.Values[i] = g.value(p)
+				if try > 20 && p.Type == odata.EdmString {
+					e.Values[i] = odata.Str(g.hex(1 + g.R.IntN(40)))
+				}
+			}
+		}
 	}
 }
 
-// Connectors makes n connectors.
-func (g *ConnectorGen) Connectors(n int) []odata.Connector {
-	out := make([]odata.Connector, n)
+// Entities makes n entities.
+func (g *EntityGen) Entities(n int) []odata.Entity {
+	out := make([]odata.Entity, n)
 	for i := range out {
-		out[i] = g.Connector()
+		out[i] = g.Entity()
 	}
 	return out
 }
 
-func (g *ConnectorGen) id() string {
-	if g.ids == nil {
-		g.ids = make(map[string]bool)
-	}
+// Connector is Entity, by the name callers of a ConnectorGen use.
+func (g *EntityGen) Connector() odata.Entity { return g.Entity() }
+
+// Connectors is Entities, by the name callers of a ConnectorGen use.
+func (g *EntityGen) Connectors(n int) []odata.Entity { return g.Entities(n) }
+
+func (g *EntityGen) guid() string {
 	for {
 		var b [16]byte
 		for i := range b {
@@ -114,30 +154,78 @@ func (g *ConnectorGen) id() string {
 		}
 		b[6] = b[6]&0x0f | 0x40
 		b[8] = b[8]&0x3f | 0x80
-		id := fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-		if !g.ids[id] {
-			g.ids[id] = true
+		id := odata.FormatGUID(b)
+		if !g.keys[id] {
+			g.keys[id] = true
 			return id
 		}
 	}
 }
 
-func (g *ConnectorGen) nullString() odata.NullString {
+func (g *EntityGen) hex(n int) string {
+	const digits = "0123456789abcdefABCDEF"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = digits[g.R.IntN(len(digits))]
+	}
+	return string(b)
+}
+
+// value draws a value of property p.
+func (g *EntityGen) value(p *odata.Property) odata.Value {
+	if p.Nullable && !p.Required && g.R.IntN(6) == 0 {
+		return odata.Null
+	}
+	switch p.Type {
+	case odata.EdmString:
+		s := g.str(p)
+		if p.MaxLength > 0 {
+			if r := []rune(s); len(r) > p.MaxLength {
+				s = string(r[:p.MaxLength])
+			}
+		}
+		return odata.Str(s)
+	case odata.EdmDateTimeOffset:
+		return odata.Time(g.time())
+	case odata.EdmEnum:
+		m := p.Enum.Members
+		return odata.Int(m[g.R.IntN(len(m))].Value)
+	case odata.EdmBinary:
+		b := make([]byte, []int{0, 1, 2, 3, 16, 100}[g.R.IntN(6)])
+		for i := range b {
+			b[i] = []byte{0, 0xff, byte(g.R.UintN(256))}[g.R.IntN(3)]
+		}
+		return odata.Str(string(b))
+	case odata.EdmBoolean:
+		return odata.Bool(g.R.IntN(2) == 0)
+	case odata.EdmInt32:
+		return odata.Int([]int64{0, 1, -1, 1<<31 - 1, -1 << 31, int64(g.R.Int32()), int64(g.R.IntN(10))}[g.R.IntN(7)])
+	case odata.EdmInt64:
+		return odata.Int([]int64{0, 1, -1, 1<<63 - 1, -1 << 63, g.R.Int64(), 1 << 53, int64(g.R.IntN(10))}[g.R.IntN(8)])
+	}
+	panic("odatatest: no generator for " + p.Type.String())
+}
+
+// str draws a string: an edge value most of the time, else a few characters of the filter alphabet, or for a
+// required property now and then something like a thumbprint.
+func (g *EntityGen) str(p *odata.Property) string {
 	switch g.R.IntN(6) {
 	case 0:
-		return odata.NullString{}
-	case 1:
 		var b strings.Builder
 		runes := []rune(alphabet)
 		for range g.R.IntN(8) {
 			b.WriteRune(runes[g.R.IntN(len(runes))])
 		}
-		return odata.Str(b.String())
+		return b.String()
+	case 1:
+		if p.Required {
+			return g.hex(40)
+		}
 	}
-	return odata.Str(g.Strings[g.R.IntN(len(g.Strings))])
+	return g.Strings[g.R.IntN(len(g.Strings))]
 }
 
-func (g *ConnectorGen) time() odata.DateTimeOffset {
+func (g *EntityGen) time() odata.DateTimeOffset {
 	switch g.R.IntN(4) {
 	case 0, 1:
 		return g.Times[g.R.IntN(len(g.Times))]
