@@ -2,7 +2,6 @@ package odata
 
 import (
 	"encoding/base64"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -55,15 +54,54 @@ func EntityURL(serviceRoot string, set *EntitySet, key string) string {
 	return CanonicalURL(serviceRoot, set, key)
 }
 
-// CanonicalURL is the canonical URL of an entity, the key in parentheses as OData writes it (contract §5.2):
-// quotes doubled, then percent-encoded like a path segment.
+// CanonicalURL is the canonical URL of an entity, the key in parentheses as OData writes it (contract §5.2). A
+// string key has its quotes doubled and is then percent-encoded like a path segment (url.PathEscape); a GUID key
+// is written as it is.
 func CanonicalURL(serviceRoot string, set *EntitySet, key string) string {
-	return serviceRoot + "/" + set.Path + "('" + url.PathEscape(strings.ReplaceAll(key, "'", "''")) + "')"
+	b := make([]byte, 0, len(serviceRoot)+len(set.Path)+len(key)+8)
+	b = append(b, serviceRoot...)
+	return string(appendKeyPath(b, set, key, false))
+}
+
+// appendKeyPath appends "/{set path}('{key}')", the part of the canonical URL after the service root; with
+// jsonEscape, a GUID-kind key is escaped for a JSON string (a percent-encoded key needs no escaping). It does not
+// allocate, so that AppendEntity does not for full metadata.
+func appendKeyPath(b []byte, set *EntitySet, key string, jsonEscape bool) []byte {
+	b = append(b, '/')
+	b = append(b, set.Path...)
+	b = append(b, "('"...)
+	switch {
+	case set.Type.KeyKind != KeyGUID:
+		b = appendKeyEscaped(b, key)
+	case jsonEscape:
+		b = appendEscaped(b, key)
+	default:
+		b = append(b, key...)
+	}
+	return append(b, "')"...)
+}
+
+// appendKeyEscaped appends the key with each quote doubled, then percent-encoded as url.PathEscape does: every
+// byte but the unreserved characters and $&+:=@ as %XX, so a quote as %27%27.
+func appendKeyEscaped(b []byte, key string) []byte {
+	const upperHex = "0123456789ABCDEF"
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("-_.~$&+:=@", c) >= 0:
+			b = append(b, c)
+		case c == '\'':
+			b = append(b, "%27%27"...)
+		default:
+			b = append(b, '%', upperHex[c>>4], upperHex[c&0xF])
+		}
+	}
+	return b
 }
 
 // AppendEntity appends e, an entity of set, as an OData JSON object: control information first, then the
 // properties in model order (all of them, or the key plus those o.Select names), nulls included. It does no
-// reflection and, given a buffer with room, allocates only for URLs with full metadata.
+// reflection and, given a buffer with room, no allocation.
 func AppendEntity(b []byte, set *EntitySet, e *Entity, o EntityOptions) []byte {
 	t := set.Type
 	b = append(b, '{')
@@ -82,9 +120,10 @@ func AppendEntity(b []byte, set *EntitySet, e *Entity, o EntityOptions) []byte {
 		}
 		b = append(b, t.annotation...)
 		if o.Metadata == MetadataFull {
-			b = append(b, `"@odata.id":`...)
-			b = AppendJSONString(b, CanonicalURL(o.ServiceRoot, set, e.Key()))
-			b = append(b, ',')
+			b = append(b, `"@odata.id":"`...)
+			b = appendEscaped(b, o.ServiceRoot)
+			b = appendKeyPath(b, set, e.Key(), true)
+			b = append(b, `",`...)
 		}
 		if !o.NoETag {
 			b = append(b, `"@odata.etag":"W/\"`...)
@@ -92,9 +131,10 @@ func AppendEntity(b []byte, set *EntitySet, e *Entity, o EntityOptions) []byte {
 			b = append(b, `\"",`...)
 		}
 		if o.Metadata == MetadataFull {
-			b = append(b, `"@odata.editLink":`...)
-			b = AppendJSONString(b, CanonicalURL(o.ServiceRoot, set, e.Key()))
-			b = append(b, ',')
+			b = append(b, `"@odata.editLink":"`...)
+			b = appendEscaped(b, o.ServiceRoot)
+			b = appendKeyPath(b, set, e.Key(), true)
+			b = append(b, `",`...)
 		}
 	}
 	b = append(b, `"id":`...)

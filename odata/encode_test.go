@@ -51,23 +51,24 @@ func golden(tb testing.TB, name string, got []byte) {
 }
 
 // seedConnector is the entity the seed's PATCH produces on the row the contract names.
-func seedConnector(tb testing.TB) Connector {
+func seedConnector(tb testing.TB) Entity {
 	tb.Helper()
-	p, err := ParsePatch([]byte(seedBody), seedKey)
+	p, err := ParsePatch(connType, []byte(seedBody), seedKey)
 	if err != nil {
 		tb.Fatalf("ParsePatch(seed): %v", err)
 	}
-	c := Connector{ID: seedKey, Version: 7}
+	c := connector(seedKey, nil)
+	c.Version = 7
 	p.Apply(&c)
 	return c
 }
 
-func TestAppendConnectorGolden(t *testing.T) {
+func TestAppendEntityGolden(t *testing.T) {
 	t.Parallel()
 	seed := seedConnector(t)
 	tests := []struct {
 		name string
-		c    Connector
+		c    Entity
 		o    EntityOptions
 	}{
 		{"minimal_context", seed, EntityOptions{ServiceRoot: testServiceRoot, Metadata: MetadataMinimal, Context: true}},
@@ -75,23 +76,21 @@ func TestAppendConnectorGolden(t *testing.T) {
 		{"none", seed, EntityOptions{ServiceRoot: testServiceRoot, Metadata: MetadataNone, Context: true}},
 		{"full", seed, EntityOptions{ServiceRoot: testServiceRoot, Metadata: MetadataFull, Context: true}},
 		{"full_member", seed, EntityOptions{ServiceRoot: testServiceRoot, Metadata: MetadataFull}},
-		{"nulls", NewConnector(DevTenantID, &Patch{}), EntityOptions{ServiceRoot: testServiceRoot, Context: true}},
-		{"escaped", Connector{
-			ID:                  otherKey,
-			ConnectorName:       Str("quote\" backslash\\ slash/ <html>&amp;"),
-			MachineName:         Str("ctl\x00\x01\b\f\n\r\t\x1f\x7f end"),
-			EnrollmentDateTime:  DateTimeOffset{Ticks: MaxTicks, Offset: -MaxOffsetMinutes},
-			LastCheckinDateTime: DateTimeOffset{Ticks: 1, Offset: 345},
-			ConnectorVersion:    Str("Zürich 😀 \u2028\u2029 bad\xff"),
-			Version:             1 << 62,
-		}, EntityOptions{ServiceRoot: `https://h.test/"q"`, Metadata: MetadataFull, Context: true}},
+		{"nulls", NewEntity(connType, DevTenantID, &Patch{}, DateTimeOffset{}), EntityOptions{ServiceRoot: testServiceRoot, Context: true}},
+		{"escaped", withVersion(connector(otherKey, map[string]Value{
+			"connectorName":       Str("quote\" backslash\\ slash/ <html>&amp;"),
+			"machineName":         Str("ctl\x00\x01\b\f\n\r\t\x1f\x7f end"),
+			"enrollmentDateTime":  Time(DateTimeOffset{Ticks: MaxTicks, Offset: -MaxOffsetMinutes}),
+			"lastCheckinDateTime": Time(DateTimeOffset{Ticks: 1, Offset: 345}),
+			"connectorVersion":    Str("Zürich 😀 \u2028\u2029 bad\xff"),
+		}), 1<<62), EntityOptions{ServiceRoot: `https://h.test/"q"`, Metadata: MetadataFull, Context: true}},
 		// Ids are GUIDs, but the encoder must not depend on that to produce JSON.
-		{"escaped_id", Connector{ID: "odd\"id\\\n"}, EntityOptions{ServiceRoot: testServiceRoot, Metadata: MetadataFull}},
+		{"escaped_id", connector("odd\"id\\\n", nil), EntityOptions{ServiceRoot: testServiceRoot, Metadata: MetadataFull}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := AppendConnector(nil, &tt.c, tt.o)
+			got := AppendEntity(nil, connSet, &tt.c, tt.o)
 			if !json.Valid(got) {
 				t.Fatalf("output is not valid JSON: %s", got)
 			}
@@ -100,14 +99,14 @@ func TestAppendConnectorGolden(t *testing.T) {
 	}
 }
 
-// TestAppendConnectorControlInformation checks the control members against the helpers that build the same
+// TestAppendEntityControlInformation checks the control members against the helpers that build the same
 // URLs for headers, and their order: @odata.context first (OData JSON §4.5), then properties in model order.
-func TestAppendConnectorControlInformation(t *testing.T) {
+func TestAppendEntityControlInformation(t *testing.T) {
 	t.Parallel()
 	c := seedConnector(t)
 	wantOrder := []string{"@odata.context", "@odata.type", "@odata.id", "@odata.etag", "@odata.editLink",
 		"id", "connectorName", "machineName", "enrollmentDateTime", "lastCheckinDateTime", "connectorVersion"}
-	out := AppendConnector(nil, &c, EntityOptions{ServiceRoot: testServiceRoot, Metadata: MetadataFull, Context: true})
+	out := AppendEntity(nil, connSet, &c, EntityOptions{ServiceRoot: testServiceRoot, Metadata: MetadataFull, Context: true})
 	if got := memberNames(t, out); strings.Join(got, ",") != strings.Join(wantOrder, ",") {
 		t.Errorf("members = %v, want %v", got, wantOrder)
 	}
@@ -116,18 +115,18 @@ func TestAppendConnectorControlInformation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{
-		"@odata.context":  ContextURL(testServiceRoot),
-		"@odata.type":     "#" + QualifiedType,
-		"@odata.id":       testServiceRoot + "/" + EntitySetPath + "('" + seedKey + "')",
-		"@odata.editLink": testServiceRoot + "/" + EntitySetPath + "('" + seedKey + "')",
+		"@odata.context":  ContextURL(testServiceRoot, connSet),
+		"@odata.type":     "#" + connType.Qualified,
+		"@odata.id":       testServiceRoot + "/" + connSet.Path + "('" + seedKey + "')",
+		"@odata.editLink": testServiceRoot + "/" + connSet.Path + "('" + seedKey + "')",
 		"@odata.etag":     ETag(7),
 	} {
 		if m[name] != want {
 			t.Errorf("%s = %q, want %q", name, m[name], want)
 		}
 	}
-	if want := "https://graph.example.test/beta/$metadata#deviceManagement/certificateConnectorDetails/$entity"; ContextURL(testServiceRoot) != want {
-		t.Errorf("ContextURL = %q, want %q", ContextURL(testServiceRoot), want)
+	if want := "https://graph.example.test/beta/$metadata#deviceManagement/certificateConnectorDetails/$entity"; ContextURL(testServiceRoot, connSet) != want {
+		t.Errorf("ContextURL = %q, want %q", ContextURL(testServiceRoot, connSet), want)
 	}
 	if want := `W/"7"`; ETag(7) != want {
 		t.Errorf("ETag(7) = %q, want %q", ETag(7), want)
@@ -156,9 +155,9 @@ func memberNames(tb testing.TB, obj []byte) []string {
 	return names
 }
 
-// TestAppendConnectorSeedFidelity is contract §0.1: every member of the seed's example response appears in the
+// TestAppendEntitySeedFidelity is contract §0.1: every member of the seed's example response appears in the
 // response to the seed's PATCH with a byte-identical value.
-func TestAppendConnectorSeedFidelity(t *testing.T) {
+func TestAppendEntitySeedFidelity(t *testing.T) {
 	t.Parallel()
 	var want map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(seedResponse), &want); err != nil {
@@ -170,7 +169,7 @@ func TestAppendConnectorSeedFidelity(t *testing.T) {
 		{ServiceRoot: testServiceRoot, Metadata: MetadataMinimal},
 		{ServiceRoot: testServiceRoot, Metadata: MetadataFull, Context: true},
 	} {
-		out := AppendConnector(nil, &c, o)
+		out := AppendEntity(nil, connSet, &c, o)
 		var got map[string]json.RawMessage
 		if err := json.Unmarshal(out, &got); err != nil {
 			t.Fatalf("%s: %v", out, err)
@@ -287,24 +286,24 @@ func TestAppendJSONStringDecodes(t *testing.T) {
 		}
 		// Our reader must read it back too, byte for byte when it was valid.
 		if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
-			p, err := ParsePatch([]byte(`{"connectorName":`+string(out)+`}`), seedKey)
+			p, err := ParsePatch(connType, []byte(`{"connectorName":`+string(out)+`}`), seedKey)
 			if err != nil {
 				t.Fatalf("ParsePatch of AppendJSONString(%q): %v", s, err)
 			}
-			if v := p.Get(PropConnectorName); v.Str != s {
+			if v := p.Get(propConnectorName); v.Str != s {
 				t.Fatalf("ParsePatch read %q back as %q", s, v.Str)
 			}
 		}
 	}
 }
 
-// TestAppendConnectorDecodes encodes random connectors and checks them with encoding/json.
-func TestAppendConnectorDecodes(t *testing.T) {
+// TestAppendEntityDecodes encodes random connectors and checks them with encoding/json.
+func TestAppendEntityDecodes(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 8))
-	nullString := func() NullString {
+	nullString := func() Value {
 		if rng.IntN(4) == 0 {
-			return NullString{}
+			return Null
 		}
 		return Str(randomString(rng, false))
 	}
@@ -317,22 +316,21 @@ func TestAppendConnectorDecodes(t *testing.T) {
 		}
 	}
 	for range 5_000 {
-		c := Connector{ID: seedKey, ConnectorName: nullString(), MachineName: nullString(),
-			EnrollmentDateTime: timestamp(), LastCheckinDateTime: timestamp(), ConnectorVersion: nullString(), Version: rng.Int64()}
-		out := AppendConnector(nil, &c, EntityOptions{ServiceRoot: testServiceRoot, Context: true})
+		c := withVersion(connector(seedKey, map[string]Value{"connectorName": nullString(), "machineName": nullString(),
+			"enrollmentDateTime": Time(timestamp()), "lastCheckinDateTime": Time(timestamp()), "connectorVersion": nullString()}), rng.Int64())
+		out := AppendEntity(nil, connSet, &c, EntityOptions{ServiceRoot: testServiceRoot, Context: true})
 		var m map[string]*string
 		if err := json.Unmarshal(out, &m); err != nil {
 			t.Fatalf("%s: %v", out, err)
 		}
-		for name, want := range map[string]NullString{
-			"connectorName": c.ConnectorName, "machineName": c.MachineName, "connectorVersion": c.ConnectorVersion,
-		} {
-			if got := m[name]; (got != nil) != want.Valid || (got != nil && *got != want.Value) {
+		for _, name := range []string{"connectorName", "machineName", "connectorVersion"} {
+			want := c.Get(name)
+			if got := m[name]; (got != nil) == want.Null || (got != nil && *got != want.Str) {
 				t.Fatalf("%s: %s = %v, want %+v", out, name, got, want)
 			}
 		}
-		if got := m["enrollmentDateTime"]; got == nil || *got != c.EnrollmentDateTime.String() {
-			t.Fatalf("%s: enrollmentDateTime = %v, want %s", out, got, c.EnrollmentDateTime)
+		if got := m["enrollmentDateTime"]; got == nil || *got != c.Get("enrollmentDateTime").Time.String() {
+			t.Fatalf("%s: enrollmentDateTime = %v, want %s", out, got, c.Get("enrollmentDateTime").Time)
 		}
 		if got := m["@odata.etag"]; got == nil || *got != ETag(c.Version) {
 			t.Fatalf("%s: @odata.etag = %v, want %s", out, got, ETag(c.Version))
@@ -340,8 +338,8 @@ func TestAppendConnectorDecodes(t *testing.T) {
 	}
 }
 
-// TestAppendConnectorAllocs runs alone (no t.Parallel): AllocsPerRun counts every allocation in the process.
-func TestAppendConnectorAllocs(t *testing.T) {
+// TestAppendEntityAllocs runs alone (no t.Parallel): AllocsPerRun counts every allocation in the process.
+func TestAppendEntityAllocs(t *testing.T) {
 	c := seedConnector(t)
 	for _, tt := range []struct {
 		name string
@@ -353,8 +351,8 @@ func TestAppendConnectorAllocs(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			buf := make([]byte, 0, 1024)
-			if n := testing.AllocsPerRun(100, func() { buf = AppendConnector(buf[:0], &c, tt.o) }); n != 0 {
-				t.Errorf("AppendConnector allocates %v times per run, want 0", n)
+			if n := testing.AllocsPerRun(100, func() { buf = AppendEntity(buf[:0], connSet, &c, tt.o) }); n != 0 {
+				t.Errorf("AppendEntity allocates %v times per run, want 0", n)
 			}
 		})
 	}
@@ -367,13 +365,18 @@ func TestAppendConnectorAllocs(t *testing.T) {
 	})
 }
 
-func BenchmarkAppendConnector(b *testing.B) {
+func BenchmarkAppendEntity(b *testing.B) {
 	c := seedConnector(b)
 	o := EntityOptions{ServiceRoot: testServiceRoot, Context: true}
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = AppendConnector(buf[:0], &c, o)
+		buf = AppendEntity(buf[:0], connSet, &c, o)
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+func withVersion(e Entity, v int64) Entity {
+	e.Version = v
+	return e
 }

@@ -6,25 +6,23 @@ import (
 )
 
 // evalRows are the rows the evaluator's tables run against.
-func evalRows(tb testing.TB) (seed, empty, unicode Connector) {
+func evalRows(tb testing.TB) (seed, empty, unicode Entity) {
 	tb.Helper()
-	seed = Connector{
-		ID:                  seedKey,
-		ConnectorName:       Str("Connector Name value"),
-		MachineName:         Str("Machine Name value"),
-		EnrollmentDateTime:  mustParseDateTimeOffset(tb, "2016-12-31T23:57:59.3726057-08:00"),
-		LastCheckinDateTime: mustParseDateTimeOffset(tb, "2017-01-01T00:02:46.0431416-08:00"),
-		ConnectorVersion:    Str("Connector Version value"),
-	}
-	empty = Connector{ID: otherKey} // every nullable property null, the timestamps 0001-01-01T00:00:00Z
-	unicode = Connector{
-		ID:                  "ffffffff-0000-4000-8000-000000000000",
-		ConnectorName:       Str("zoë😀x"),
-		MachineName:         Str("  ÉCOLE straße  "),
-		EnrollmentDateTime:  mustParseDateTimeOffset(tb, "2024-02-29T00:30:00+14:00"),
-		LastCheckinDateTime: mustParseDateTimeOffset(tb, "9999-12-31T23:59:59.9999999Z"),
-		ConnectorVersion:    Str(""),
-	}
+	seed = connector(seedKey, map[string]Value{
+		"connectorName":       Str("Connector Name value"),
+		"machineName":         Str("Machine Name value"),
+		"enrollmentDateTime":  Time(mustParseDateTimeOffset(tb, "2016-12-31T23:57:59.3726057-08:00")),
+		"lastCheckinDateTime": Time(mustParseDateTimeOffset(tb, "2017-01-01T00:02:46.0431416-08:00")),
+		"connectorVersion":    Str("Connector Version value"),
+	})
+	empty = connector(otherKey, nil) // every nullable property null, the timestamps 0001-01-01T00:00:00Z
+	unicode = connector("ffffffff-0000-4000-8000-000000000000", map[string]Value{
+		"connectorName":       Str("zoë😀x"),
+		"machineName":         Str("  ÉCOLE straße  "),
+		"enrollmentDateTime":  Time(mustParseDateTimeOffset(tb, "2024-02-29T00:30:00+14:00")),
+		"lastCheckinDateTime": Time(mustParseDateTimeOffset(tb, "9999-12-31T23:59:59.9999999Z")),
+		"connectorVersion":    Str(""),
+	})
 	return
 }
 
@@ -53,7 +51,7 @@ func runEval(t *testing.T, cases []evalCase) {
 		e := parseFilterOK(t, tt.filter, nil)
 		for _, row := range []struct {
 			name string
-			c    *Connector
+			c    *Entity
 			want string
 		}{{"seed", &seed, tt.seed}, {"empty", &empty, tt.empty}, {"unicode", &uni, tt.uni}} {
 			v := Eval(e, row.c, now)
@@ -125,10 +123,10 @@ func TestEvalNullComparisons(t *testing.T) {
 		{"connectorName le null", "false", "false", "false"},
 		{"enrollmentDateTime gt null", "false", "false", "false"},
 		{"enrollmentDateTime ne null", "true", "true", "true"},
-		// The two examples: not over a comparison selects null rows, not over a function does not.
+		// not over a comparison selects null rows, not over a function does not.
 		{"not (connectorName eq 'x')", "true", "true", "true"},
-		{"not connectorName eq 'x'", "true", "true", "true"},
 		{"not contains(connectorName,'x')", "true", "null", "false"},
+		{"not contains(connectorName,'x') eq true", "true", "false", "false"},
 		{"contains(connectorName,'x') eq false", "true", "false", "false"},
 		{"contains(connectorName,'x') ne true", "true", "true", "false"},
 		{"not (length(connectorName) gt 3)", "false", "true", "false"},
@@ -315,7 +313,7 @@ func TestEvalValues(t *testing.T) {
 	seed, _, _ := evalRows(t)
 	now := mustParseDateTimeOffset(t, "2025-06-15T12:00:00+02:00")
 	call := func(fn Func, args ...Expr) Value3 { return Eval(&Call{Fn: fn, Args: args}, &seed, now) }
-	ed := &PropertyRef{Prop: PropEnrollmentDateTime}
+	ed := &PropertyRef{P: connType.MustProperty("enrollmentDateTime")}
 	if v := call(FnNow); v.Kind != KindDateTimeOffset || v.Time != now {
 		t.Errorf("now() = %+v, want %v", v, now)
 	}
@@ -328,10 +326,10 @@ func TestEvalValues(t *testing.T) {
 	if v := call(FnTime, ed); v.Kind != KindTimeOfDay || formatTimeOfDay(v.Tod) != "23:57:59.3726057" {
 		t.Errorf("time = %+v", v)
 	}
-	if v := call(FnLength, &PropertyRef{Prop: PropMachineName}); v.Kind != KindInt || v.Int != 18 {
+	if v := call(FnLength, &PropertyRef{P: connType.MustProperty("machineName")}); v.Kind != KindInt || v.Int != 18 {
 		t.Errorf("length = %+v", v)
 	}
-	if v := Eval(&PropertyRef{Prop: PropConnectorName}, &seed, now); v.Null || v.Str != "Connector Name value" {
+	if v := Eval(&PropertyRef{P: connType.MustProperty("connectorName")}, &seed, now); v.Null || v.Str != "Connector Name value" {
 		t.Errorf("connectorName = %+v", v)
 	}
 	if !Match(nil, &seed, now) {
@@ -339,42 +337,139 @@ func TestEvalValues(t *testing.T) {
 	}
 }
 
-// CompareOrder is OData's ordering: nulls first ascending, last descending, then id.
+// CompareOrder is OData's ordering: nulls first ascending, last descending, then the key in the direction of the
+// last item (ascending without items), as the store's keyset paging reads it.
 func TestCompareOrder(t *testing.T) {
 	t.Parallel()
-	row := func(id string, name NullString, ed string) Connector {
-		return Connector{ID: id, ConnectorName: name, EnrollmentDateTime: mustParseDateTimeOffset(t, ed)}
+	row := func(id string, name Value, ed string) Entity {
+		return connector(id, map[string]Value{"connectorName": name, "enrollmentDateTime": Time(mustParseDateTimeOffset(t, ed))})
 	}
-	rows := []Connector{
+	rows := []Entity{
 		row("5", Str("b"), "2024-01-01T00:00:00Z"),
-		row("4", NullString{}, "2024-01-01T01:00:00+01:00"), // the same instant as 5's
+		row("4", Null, "2024-01-01T01:00:00+01:00"), // the same instant as 5's
 		row("3", Str("a"), "2023-01-01T00:00:00Z"),
-		row("2", Str("b"), "2025-01-01T00:00:00Z"),
-		row("1", NullString{}, "2022-01-01T00:00:00Z"),
+		row("2", Str("B"), "2025-01-01T00:00:00Z"),
+		row("1", Null, "2022-01-01T00:00:00Z"),
+		row("6", Str("b"), "2022-06-01T00:00:00-08:00"),
 	}
-	ids := func(order []OrderBy) string {
-		s := slices.Clone(rows)
-		slices.SortFunc(s, func(a, b Connector) int { return CompareOrder(&a, &b, order) })
-		out := ""
-		for _, c := range s {
-			out += c.ID
-		}
-		return out
+	now := mustParseDateTimeOffset(t, "2025-06-15T12:00:00Z")
+	checkSorted(t, rows, now, []orderCase{
+		{"None", "", "123456"},
+		{"Name", "connectorName", "142356"},
+		{"NameDescTiebreakDesc", "connectorName desc", "653241"},
+		{"Enrolled", "enrollmentDateTime", "163452"},
+		{"EnrolledDescTiebreakDesc", "enrollmentDateTime desc", "254361"},
+		{"NameDescEnrolledDesc", "connectorName desc,enrollmentDateTime desc", "563241"},
+		{"NameDescEnrolledAscTiebreakAsc", "connectorName desc,enrollmentDateTime", "653214"},
+		{"IDDesc", "id desc", "654321"},
+		{"Length", "length(connectorName),id", "142356"},
+		{"LengthDesc", "length(connectorName) desc", "653241"},
+		{"ToLower", "tolower(connectorName)", "143256"},
+		{"ToLowerDescThenEnrolled", "tolower(connectorName) desc,enrollmentDateTime", "652314"},
+		{"Year", "year(enrollmentDateTime) desc,connectorName", "245316"},
+		{"Comparison", "connectorName eq 'b' desc", "654321"},
+		{"Literal", "'x' desc", "654321"},
+		{"Null", "null", "123456"},
+	})
+}
+
+type orderCase struct{ name, orderby, want string }
+
+// checkSorted sorts rows by each case's $orderby with CompareOrder and compares the keys in order.
+func checkSorted(t *testing.T, rows []Entity, now DateTimeOffset, cases []orderCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var order []OrderBy
+			if tt.orderby != "" {
+				var err error
+				if order, err = ParseOrderBy(rows[0].Type, tt.orderby, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := slices.Clone(rows)
+			slices.SortFunc(s, func(a, b Entity) int { return CompareOrder(&a, &b, order, now) })
+			got := ""
+			for _, c := range s {
+				got += c.Key()[:1]
+			}
+			if got != tt.want {
+				t.Errorf("$orderby=%s: %s, want %s", tt.orderby, got, tt.want)
+			}
+			for i := range s {
+				if c := CompareOrder(&s[i], &s[i], order, now); c != 0 {
+					t.Errorf("a row compares %d with itself", c)
+				}
+				for j := range s {
+					if a, b := CompareOrder(&s[i], &s[j], order, now), CompareOrder(&s[j], &s[i], order, now); a != -b {
+						t.Errorf("CompareOrder is not antisymmetric: %d, %d", a, b)
+					}
+				}
+			}
+		})
 	}
+}
+
+// Enums order by value, not by name; Eval reads them as members of their type.
+func TestEvalEnums(t *testing.T) {
+	t.Parallel()
+	row := func(key string, purpose, padding int64, blob Value) Entity {
+		return entity(pfxType, key, map[string]Value{"intendedPurpose": Int(purpose), "paddingScheme": Int(padding),
+			"thumbprint": Str(key), "userPrincipalName": Str("u@x"), "encryptedPfxBlob": blob})
+	}
+	rows := []Entity{
+		row("1", 8, 5, Null),     // wifi, oaepSha512
+		row("2", 1, 0, Str("")),  // smimeEncryption, none
+		row("3", 4, 3, Str("x")), // vpn, oaepSha256
+		row("4", 0, 5, Null),     // unassigned, oaepSha512
+		row("5", 2, 1, Null),     // smimeSigning, pkcs1
+	}
+	now := mustParseDateTimeOffset(t, "2025-06-15T12:00:00Z")
+	checkSorted(t, rows, now, []orderCase{
+		{"Purpose", "intendedPurpose", "42531"},
+		{"PurposeDesc", "intendedPurpose desc", "13524"},
+		{"PaddingThenPurpose", "paddingScheme,intendedPurpose desc", "25314"},
+		{"PaddingDescTiebreakDesc", "paddingScheme desc", "41352"},
+		{"Comparison", "intendedPurpose ge 'vpn' desc,id", "13245"},
+	})
 	for _, tt := range []struct {
-		order []OrderBy
-		want  string
+		filter string
+		want   string // the keys of the matching rows
 	}{
-		{nil, "12345"},
-		{[]OrderBy{{Prop: PropConnectorName}}, "14325"},
-		{[]OrderBy{{Prop: PropConnectorName, Desc: true}}, "25314"},
-		{[]OrderBy{{Prop: PropEnrollmentDateTime}}, "13452"},
-		{[]OrderBy{{Prop: PropEnrollmentDateTime, Desc: true}}, "24531"},
-		{[]OrderBy{{Prop: PropConnectorName, Desc: true}, {Prop: PropEnrollmentDateTime, Desc: true}}, "25341"},
-		{[]OrderBy{{Prop: PropID, Desc: true}}, "54321"},
+		{"intendedPurpose eq 'vpn'", "3"},
+		{"intendedPurpose eq 'VPN' or intendedPurpose eq " + purposeSMIME, "23"},
+		{"intendedPurpose gt 'smimeSigning'", "13"},
+		{"intendedPurpose lt microsoft.graph.userPfxIntendedPurpose'smimeSigning'", "24"},
+		{"intendedPurpose ne 'unassigned' and paddingScheme eq 'oaepSha512'", "1"},
+		{"paddingScheme in ('none','pkcs1',null)", "25"},
+		{"not (intendedPurpose in ('wifi','vpn'))", "245"},
+		{"intendedPurpose eq null", ""},
+		{"intendedPurpose ne null", "12345"},
+		{"'wifi' eq intendedPurpose", "1"},
 	} {
-		if got := ids(tt.order); got != tt.want {
-			t.Errorf("order %+v: %s, want %s", tt.order, got, tt.want)
+		t.Run(tt.filter, func(t *testing.T) {
+			t.Parallel()
+			e := parseFilterOKFor(t, pfxType, tt.filter, nil)
+			got := ""
+			for i := range rows {
+				if Match(e, &rows[i], now) {
+					got += rows[i].Key()
+				}
+			}
+			if got != tt.want {
+				t.Errorf("matches %q, want %q", got, tt.want)
+			}
+		})
+	}
+	v := Eval(&PropertyRef{P: pfxType.MustProperty("intendedPurpose")}, &rows[2], now)
+	if v.Null || v.Kind != KindEnum || v.Int != 4 || v.Enum != pfxType.MustProperty("intendedPurpose").Enum {
+		t.Errorf("intendedPurpose of row 3 = %+v", v)
+	}
+	blob := &PropertyRef{P: pfxType.MustProperty("encryptedPfxBlob")}
+	for i, want := range []bool{true, false, false, true, true} {
+		if got := Match(&Binary{Op: OpEq, Left: blob, Right: &Literal{LitKind: KindNull}}, &rows[i], now); got != want {
+			t.Errorf("row %d: encryptedPfxBlob eq null = %v", i+1, got)
 		}
 	}
 }

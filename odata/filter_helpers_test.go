@@ -46,11 +46,13 @@ func writeSexpr(b *strings.Builder, e Expr) {
 			b.WriteString("date:" + formatDate(e.Date))
 		case KindTimeOfDay:
 			b.WriteString("tod:" + formatTimeOfDay(e.Tod))
+		case KindEnum:
+			b.WriteString(enumText(e))
 		default:
 			fmt.Fprintf(b, "?lit%d", e.LitKind)
 		}
 	case *PropertyRef:
-		b.WriteString(Properties[e.Prop].Name)
+		b.WriteString(e.P.Name)
 	case *Binary:
 		b.WriteString("(" + opNames[e.Op] + " ")
 		writeSexpr(b, e.Left)
@@ -82,6 +84,15 @@ func writeSexpr(b *strings.Builder, e Expr) {
 	default:
 		fmt.Fprintf(b, "?%T", e)
 	}
+}
+
+// enumText writes an enum literal as its qualified literal, microsoft.graph.userPfxIntendedPurpose'vpn'.
+func enumText(l *Literal) string {
+	name, ok := l.Enum.NameOf(l.Int)
+	if !ok {
+		name = "?" + strconv.FormatInt(l.Int, 10)
+	}
+	return l.Enum.Qualified + "'" + name + "'"
 }
 
 func formatDate(days int64) string {
@@ -117,7 +128,7 @@ func writeOData(b *strings.Builder, e Expr) {
 			writeSexpr(b, e)
 		}
 	case *PropertyRef:
-		b.WriteString(Properties[e.Prop].Name)
+		b.WriteString(e.P.Name)
 	case *Binary:
 		b.WriteByte('(')
 		writeOData(b, e.Left)

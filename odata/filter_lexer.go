@@ -82,10 +82,13 @@ type lexer struct {
 	pos int
 }
 
-// lexFilter splits s into tokens ending with tokEOF.
+// lexFilter splits s into tokens ending with tokEOF. It stops early, with the parser's error, where more
+// parentheses are open than the parser could nest (all but an in-list's are levels of nesting): a long run of
+// '(' would otherwise cost a token each, about 120 bytes, before the parser refuses it.
 func lexFilter(s, src string) ([]token, error) {
 	lx := lexer{s: s, src: src}
 	toks := make([]token, 0, 8)
+	open := 0
 	for {
 		for lx.pos < len(s) && isSpace(s[lx.pos]) {
 			lx.pos++
@@ -96,6 +99,14 @@ func lexFilter(s, src string) ([]token, error) {
 		t, err := lx.next()
 		if err != nil {
 			return nil, err
+		}
+		switch t.kind {
+		case tokOpen:
+			if open++; open > MaxFilterDepth+1 {
+				return nil, lx.errorf(t.pos, "The $filter expression nests more than %d levels deep", MaxFilterDepth)
+			}
+		case tokClose:
+			open = max(open-1, 0)
 		}
 		toks = append(toks, t)
 	}

@@ -26,25 +26,25 @@ const seedBody = `{
 func seedValues(tb testing.TB) map[PropertyID]Value {
 	tb.Helper()
 	return map[PropertyID]Value{
-		PropConnectorName:       {Str: "Connector Name value"},
-		PropMachineName:         {Str: "Machine Name value"},
-		PropEnrollmentDateTime:  {Time: mustParseDateTimeOffset(tb, "2016-12-31T23:57:59.3726057-08:00")},
-		PropLastCheckinDateTime: {Time: mustParseDateTimeOffset(tb, "2017-01-01T00:02:46.0431416-08:00")},
-		PropConnectorVersion:    {Str: "Connector Version value"},
+		propConnectorName:       {Str: "Connector Name value"},
+		propMachineName:         {Str: "Machine Name value"},
+		propEnrollmentDateTime:  {Time: mustParseDateTimeOffset(tb, "2016-12-31T23:57:59.3726057-08:00")},
+		propLastCheckinDateTime: {Time: mustParseDateTimeOffset(tb, "2017-01-01T00:02:46.0431416-08:00")},
+		propConnectorVersion:    {Str: "Connector Version value"},
 	}
 }
 
 // checkPatch compares every property of p, set or not, with want.
 func checkPatch(tb testing.TB, p Patch, want map[PropertyID]Value) {
 	tb.Helper()
-	for id := PropertyID(0); id < 16; id++ {
+	for id := PropertyID(0); id < MaxProperties; id++ {
 		w, ok := want[id]
 		if p.Has(id) != ok {
 			tb.Errorf("Has(%d) = %v, want %v", id, p.Has(id), ok)
 			continue
 		}
 		if ok && p.Get(id) != w {
-			tb.Errorf("Get(%s) = %+v, want %+v", Properties[id].Name, p.Get(id), w)
+			tb.Errorf("Get(%s) = %+v, want %+v", p.Type.Properties[id].Name, p.Get(id), w)
 		}
 	}
 	if p.Len() != len(want) {
@@ -90,14 +90,14 @@ func TestParsePatchOK(t *testing.T) {
 		{"SeedCompact", `{"connectorName":"Connector Name value","machineName":"Machine Name value","enrollmentDateTime":"2016-12-31T23:57:59.3726057-08:00","lastCheckinDateTime":"2017-01-01T00:02:46.0431416-08:00","connectorVersion":"Connector Version value"}`, "", nil},
 		{"Empty", `{}`, "", map[PropertyID]Value{}},
 		{"EmptyWithWhitespace", " \t\r\n{ \n }\n ", "", map[PropertyID]Value{}},
-		{"NullConnectorName", `{"connectorName":null}`, "", map[PropertyID]Value{PropConnectorName: {Null: true}}},
-		{"NullMachineName", `{"machineName":null}`, "", map[PropertyID]Value{PropMachineName: {Null: true}}},
-		{"NullConnectorVersion", `{"connectorVersion":null}`, "", map[PropertyID]Value{PropConnectorVersion: {Null: true}}},
-		{"EmptyString", `{"connectorName":""}`, "", map[PropertyID]Value{PropConnectorName: {Str: ""}}},
+		{"NullConnectorName", `{"connectorName":null}`, "", map[PropertyID]Value{propConnectorName: {Null: true}}},
+		{"NullMachineName", `{"machineName":null}`, "", map[PropertyID]Value{propMachineName: {Null: true}}},
+		{"NullConnectorVersion", `{"connectorVersion":null}`, "", map[PropertyID]Value{propConnectorVersion: {Null: true}}},
+		{"EmptyString", `{"connectorName":""}`, "", map[PropertyID]Value{propConnectorName: {Str: ""}}},
 		{"OneDateTime", `{"lastCheckinDateTime":"2024-05-01T10:00:00Z"}`, "",
-			map[PropertyID]Value{PropLastCheckinDateTime: {Time: DateTimeOffset{Ticks: ticksOfText(t, "2024-05-01T10:00:00Z")}}}},
+			map[PropertyID]Value{propLastCheckinDateTime: {Time: DateTimeOffset{Ticks: ticksOfText(t, "2024-05-01T10:00:00Z")}}}},
 		{"IDEqualsKey", `{"id":"104d7361-7361-104d-6173-4d1061734d10","connectorName":"a"}`, "",
-			map[PropertyID]Value{PropConnectorName: {Str: "a"}}},
+			map[PropertyID]Value{propConnectorName: {Str: "a"}}},
 		{"IDUpperCase", `{"id":"104D7361-7361-104D-6173-4D1061734D10"}`, "", map[PropertyID]Value{}},
 		{"IDMixedCase", `{"id":"104d7361-7361-104D-6173-4d1061734D10"}`, "", map[PropertyID]Value{}},
 		{"KeyUpperCase", `{"id":"104d7361-7361-104d-6173-4d1061734d10"}`, "104D7361-7361-104D-6173-4D1061734D10", map[PropertyID]Value{}},
@@ -107,21 +107,21 @@ func TestParsePatchOK(t *testing.T) {
 		{"AnnotationsIgnored", `{"@odata.context":"https://graph.microsoft.com/beta/$metadata#deviceManagement/certificateConnectorDetails/$entity",` +
 			`"@odata.etag":"W/\"3\"","@x.y":{"a":[1,-2.5e-3,true,false,null,{"b":"c"}]},` +
 			`"connectorName@odata.type":"#String","machineName@x.y":[{"z":[]}],"connectorName":"n","@":0,"nope@x":{}}`, "",
-			map[PropertyID]Value{PropConnectorName: {Str: "n"}}},
+			map[PropertyID]Value{propConnectorName: {Str: "n"}}},
 		{"AnnotationOfUnknownProperty", `{"unknownProperty@x.y":1}`, "", map[PropertyID]Value{}},
 		{"AnnotationMayHoldNUL", `{"@x.y":"\u0000"}`, "", map[PropertyID]Value{}},
 		{"AnnotationNestedDeep", `{"@x.y":` + strings.Repeat("[", 60) + strings.Repeat("]", 60) + `}`, "", map[PropertyID]Value{}},
-		{"EscapedPropertyName", `{"connector\u004eame":"a"}`, "", map[PropertyID]Value{PropConnectorName: {Str: "a"}}},
-		{"SurrogatePair", `{"connectorName":"\ud83d\ude00"}`, "", map[PropertyID]Value{PropConnectorName: {Str: "😀"}}},
-		{"SurrogatePairUpperHex", `{"connectorName":"\uD83D\uDE00x"}`, "", map[PropertyID]Value{PropConnectorName: {Str: "😀x"}}},
-		{"RawUTF8", `{"machineName":"Zürich 😀 東京"}`, "", map[PropertyID]Value{PropMachineName: {Str: "Zürich 😀 東京"}}},
+		{"EscapedPropertyName", `{"connector\u004eame":"a"}`, "", map[PropertyID]Value{propConnectorName: {Str: "a"}}},
+		{"SurrogatePair", `{"connectorName":"\ud83d\ude00"}`, "", map[PropertyID]Value{propConnectorName: {Str: "😀"}}},
+		{"SurrogatePairUpperHex", `{"connectorName":"\uD83D\uDE00x"}`, "", map[PropertyID]Value{propConnectorName: {Str: "😀x"}}},
+		{"RawUTF8", `{"machineName":"Zürich 😀 東京"}`, "", map[PropertyID]Value{propMachineName: {Str: "Zürich 😀 東京"}}},
 		{"Escapes", `{"connectorName":"\"\\\/\b\f\n\r\t\u00e9\u2028"}`, "",
-			map[PropertyID]Value{PropConnectorName: {Str: "\"\\/\b\f\n\r\t\u00e9\u2028"}}},
-		{"EscapeAfterRawUTF8", `{"connectorName":"ü\n😀"}`, "", map[PropertyID]Value{PropConnectorName: {Str: "ü\n😀"}}},
-		{"RawDELAndHTML", "{\"connectorName\":\"\x7f<>&\"}", "", map[PropertyID]Value{PropConnectorName: {Str: "\x7f<>&"}}},
-		{"ReplacementCharacterKept", `{"connectorName":"\ufffd"}`, "", map[PropertyID]Value{PropConnectorName: {Str: "\ufffd"}}},
+			map[PropertyID]Value{propConnectorName: {Str: "\"\\/\b\f\n\r\t\u00e9\u2028"}}},
+		{"EscapeAfterRawUTF8", `{"connectorName":"ü\n😀"}`, "", map[PropertyID]Value{propConnectorName: {Str: "ü\n😀"}}},
+		{"RawDELAndHTML", "{\"connectorName\":\"\x7f<>&\"}", "", map[PropertyID]Value{propConnectorName: {Str: "\x7f<>&"}}},
+		{"ReplacementCharacterKept", `{"connectorName":"\ufffd"}`, "", map[PropertyID]Value{propConnectorName: {Str: "\ufffd"}}},
 		{"WhitespaceEverywhere", "\n{\n\t\"connectorName\" \r\n:\t\"a\" \n,\n \"machineName\"\t:\tnull\r\n}\n",
-			"", map[PropertyID]Value{PropConnectorName: {Str: "a"}, PropMachineName: {Null: true}}},
+			"", map[PropertyID]Value{propConnectorName: {Str: "a"}, propMachineName: {Null: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,7 +130,7 @@ func TestParsePatchOK(t *testing.T) {
 			if key == "" {
 				key = seedKey
 			}
-			p, err := ParsePatch([]byte(tt.body), key)
+			p, err := ParsePatch(connType, []byte(tt.body), key)
 			if err != nil {
 				t.Fatalf("ParsePatch: %v", err)
 			}
@@ -255,7 +255,7 @@ func TestParsePatchMalformed(t *testing.T) {
 	for _, tt := range malformedBodies {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParsePatch([]byte(tt.body), seedKey)
+			_, err := ParsePatch(connType, []byte(tt.body), seedKey)
 			checkInvalid(t, err, CodeBadRequest, MalformedMessage)
 		})
 	}
@@ -266,7 +266,7 @@ func TestParsePatchNotAnObject(t *testing.T) {
 	for _, tt := range nonObjectBodies {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParsePatch([]byte(tt.body), seedKey)
+			_, err := ParsePatch(connType, []byte(tt.body), seedKey)
 			checkInvalid(t, err, CodeBadRequest, "must be a JSON object, but "+tt.kind+" was found")
 		})
 	}
@@ -281,7 +281,7 @@ func TestParsePatchEmptyBody(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParsePatch([]byte(tt.body), seedKey)
+			_, err := ParsePatch(connType, []byte(tt.body), seedKey)
 			checkInvalid(t, err, CodeBadRequest, "The request body is empty")
 		})
 	}
@@ -380,7 +380,7 @@ func TestParsePatchInvalid(t *testing.T) {
 		{"Array", `["x"]`, "a JSON array"},
 		{"EmptyArray", `[]`, "a JSON array"},
 	}
-	for _, prop := range Properties[1:] {
+	for _, prop := range connType.Properties[1:] {
 		for _, v := range wrongValues {
 			tests = append(tests, errCase{
 				name: "WrongType/" + prop.Name + "/" + v.name,
@@ -393,7 +393,7 @@ func TestParsePatchInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := ParsePatch([]byte(tt.body), seedKey)
+			p, err := ParsePatch(connType, []byte(tt.body), seedKey)
 			checkInvalid(t, err, tt.code, tt.msg)
 			if p.Len() != 0 {
 				t.Errorf("a refused patch sets %d properties", p.Len())
@@ -411,15 +411,15 @@ func TestParseCreate(t *testing.T) {
 	}{
 		{"Seed", seedBody, nil},
 		{"Empty", `{}`, map[PropertyID]Value{}},
-		{"IDIgnored", `{"id":"` + otherKey + `","connectorName":"a"}`, map[PropertyID]Value{PropConnectorName: {Str: "a"}}},
+		{"IDIgnored", `{"id":"` + otherKey + `","connectorName":"a"}`, map[PropertyID]Value{propConnectorName: {Str: "a"}}},
 		{"IDNotGUIDIgnored", `{"id":"client-chosen"}`, map[PropertyID]Value{}},
 		{"IDNullIgnored", `{"id":null}`, map[PropertyID]Value{}},
-		{"NullString", `{"connectorVersion":null}`, map[PropertyID]Value{PropConnectorVersion: {Null: true}}},
+		{"NullString", `{"connectorVersion":null}`, map[PropertyID]Value{propConnectorVersion: {Null: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := ParseCreate([]byte(tt.body))
+			p, err := ParseCreate(connType, []byte(tt.body))
 			if err != nil {
 				t.Fatalf("ParseCreate: %v", err)
 			}
@@ -449,7 +449,7 @@ func TestParseCreateInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParseCreate([]byte(tt.body))
+			_, err := ParseCreate(connType, []byte(tt.body))
 			checkInvalid(t, err, tt.code, tt.msg)
 		})
 	}
@@ -460,81 +460,73 @@ func TestNewConnector(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
-		want Connector
+		want Entity
 	}{
-		{"EmptyTakesDefaults", `{}`, Connector{ID: seedKey}},
-		{"Seed", seedBody, Connector{
-			ID:                  seedKey,
-			ConnectorName:       Str("Connector Name value"),
-			MachineName:         Str("Machine Name value"),
-			EnrollmentDateTime:  mustParseDateTimeOffset(t, "2016-12-31T23:57:59.3726057-08:00"),
-			LastCheckinDateTime: mustParseDateTimeOffset(t, "2017-01-01T00:02:46.0431416-08:00"),
-			ConnectorVersion:    Str("Connector Version value"),
-		}},
-		{"NullsStayNull", `{"connectorName":null,"machineName":""}`, Connector{ID: seedKey, MachineName: Str("")}},
+		{"EmptyTakesDefaults", `{}`, connector(seedKey, nil)},
+		{"Seed", seedBody, connector(seedKey, map[string]Value{
+			"connectorName":       Str("Connector Name value"),
+			"machineName":         Str("Machine Name value"),
+			"enrollmentDateTime":  Time(mustParseDateTimeOffset(t, "2016-12-31T23:57:59.3726057-08:00")),
+			"lastCheckinDateTime": Time(mustParseDateTimeOffset(t, "2017-01-01T00:02:46.0431416-08:00")),
+			"connectorVersion":    Str("Connector Version value"),
+		})},
+		{"NullsStayNull", `{"connectorName":null,"machineName":""}`, connector(seedKey, map[string]Value{"machineName": Str("")})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := ParseCreate([]byte(tt.body))
+			p, err := ParseCreate(connType, []byte(tt.body))
 			if err != nil {
 				t.Fatalf("ParseCreate: %v", err)
 			}
-			if got := NewConnector(seedKey, &p); got != tt.want {
-				t.Errorf("NewConnector = %+v, want %+v", got, tt.want)
-			}
+			got := NewEntity(connType, seedKey, &p, mustParseDateTimeOffset(t, "2025-01-01T00:00:00Z"))
+			checkEntity(t, got, tt.want)
 		})
 	}
 }
 
 func TestPatchApply(t *testing.T) {
 	t.Parallel()
-	before := Connector{
-		ID:                  seedKey,
-		ConnectorName:       Str("old name"),
-		MachineName:         Str("old machine"),
-		EnrollmentDateTime:  mustParseDateTimeOffset(t, "2020-01-01T00:00:00Z"),
-		LastCheckinDateTime: mustParseDateTimeOffset(t, "2020-01-02T00:00:00Z"),
-		ConnectorVersion:    Str("1.0"),
-		Version:             4,
-	}
+	before := withVersion(connector(seedKey, map[string]Value{
+		"connectorName":       Str("old name"),
+		"machineName":         Str("old machine"),
+		"enrollmentDateTime":  Time(mustParseDateTimeOffset(t, "2020-01-01T00:00:00Z")),
+		"lastCheckinDateTime": Time(mustParseDateTimeOffset(t, "2020-01-02T00:00:00Z")),
+		"connectorVersion":    Str("1.0"),
+	}), 4)
 	tests := []struct {
 		name   string
 		body   string
-		change func(c *Connector)
+		change func(c *Entity)
 	}{
-		{"EmptyLeavesAll", `{}`, func(*Connector) {}},
-		{"ClearOne", `{"machineName":null}`, func(c *Connector) { c.MachineName = NullString{} }},
-		{"SetOne", `{"connectorVersion":"2.0"}`, func(c *Connector) { c.ConnectorVersion = Str("2.0") }},
-		{"IDInBodyChangesNothing", `{"id":"` + strings.ToUpper(seedKey) + `"}`, func(*Connector) {}},
-		{"TimestampKeepsOffset", `{"lastCheckinDateTime":"2024-06-01T12:00:00+05:45"}`, func(c *Connector) {
-			c.LastCheckinDateTime = mustParseDateTimeOffset(t, "2024-06-01T12:00:00+05:45")
+		{"EmptyLeavesAll", `{}`, func(*Entity) {}},
+		{"ClearOne", `{"machineName":null}`, func(c *Entity) { c.Set("machineName", Null) }},
+		{"SetOne", `{"connectorVersion":"2.0"}`, func(c *Entity) { c.Set("connectorVersion", Str("2.0")) }},
+		{"IDInBodyChangesNothing", `{"id":"` + strings.ToUpper(seedKey) + `"}`, func(*Entity) {}},
+		{"TimestampKeepsOffset", `{"lastCheckinDateTime":"2024-06-01T12:00:00+05:45"}`, func(c *Entity) {
+			c.Set("lastCheckinDateTime", Time(mustParseDateTimeOffset(t, "2024-06-01T12:00:00+05:45")))
 		}},
-		{"Seed", seedBody, func(c *Connector) {
-			*c = Connector{
-				ID:                  seedKey,
-				ConnectorName:       Str("Connector Name value"),
-				MachineName:         Str("Machine Name value"),
-				EnrollmentDateTime:  mustParseDateTimeOffset(t, "2016-12-31T23:57:59.3726057-08:00"),
-				LastCheckinDateTime: mustParseDateTimeOffset(t, "2017-01-01T00:02:46.0431416-08:00"),
-				ConnectorVersion:    Str("Connector Version value"),
-				Version:             4,
-			}
+		{"Seed", seedBody, func(c *Entity) {
+			*c = withVersion(connector(seedKey, map[string]Value{
+				"connectorName":       Str("Connector Name value"),
+				"machineName":         Str("Machine Name value"),
+				"enrollmentDateTime":  Time(mustParseDateTimeOffset(t, "2016-12-31T23:57:59.3726057-08:00")),
+				"lastCheckinDateTime": Time(mustParseDateTimeOffset(t, "2017-01-01T00:02:46.0431416-08:00")),
+				"connectorVersion":    Str("Connector Version value"),
+			}), 4)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := ParsePatch([]byte(tt.body), seedKey)
+			p, err := ParsePatch(connType, []byte(tt.body), seedKey)
 			if err != nil {
 				t.Fatalf("ParsePatch: %v", err)
 			}
-			got, want := before, before
+			got, want := cloneEntity(before), cloneEntity(before)
 			p.Apply(&got)
 			tt.change(&want)
-			if got != want {
-				t.Errorf("after Apply:\n got %+v\nwant %+v", got, want)
-			}
+			checkEntity(t, got, want)
 		})
 	}
 }
@@ -570,17 +562,20 @@ func TestParseGUID(t *testing.T) {
 
 func TestLookupProperty(t *testing.T) {
 	t.Parallel()
-	for _, prop := range Properties {
-		t.Run(prop.Name, func(t *testing.T) {
-			t.Parallel()
-			got, ok := LookupProperty(prop.Name)
-			if !ok || got.ID != prop.ID || got != &Properties[prop.ID] {
-				t.Errorf("LookupProperty(%q) = %+v, %v", prop.Name, got, ok)
-			}
-			if _, ok := LookupProperty(strings.ToUpper(prop.Name)); ok {
-				t.Errorf("LookupProperty(%q) found a property: names are case-sensitive", strings.ToUpper(prop.Name))
-			}
-		})
+	for _, typ := range []*EntityType{connType, pfxType} {
+		for i := range typ.Properties {
+			prop := &typ.Properties[i]
+			t.Run(typ.Name+"/"+prop.Name, func(t *testing.T) {
+				t.Parallel()
+				got, ok := typ.Property(prop.Name)
+				if !ok || int(got.ID) != i || got != prop {
+					t.Errorf("Property(%q) = %+v, %v", prop.Name, got, ok)
+				}
+				if _, ok := typ.Property(strings.ToUpper(prop.Name)); ok {
+					t.Errorf("Property(%q) found a property: names are case-sensitive", strings.ToUpper(prop.Name))
+				}
+			})
+		}
 	}
 }
 
@@ -610,157 +605,13 @@ func TestErrorKind(t *testing.T) {
 
 func errorsJoin(err error) error { return errors.Join(errors.New("context"), err) }
 
-func TestParseImport(t *testing.T) {
-	t.Parallel()
-	const (
-		idA = "aaaaaaaa-0000-4000-8000-000000000001"
-		idB = "bbbbbbbb-0000-4000-8000-000000000002"
-	)
-	seedEntity := Connector{
-		ID:                  idA,
-		ConnectorName:       Str("Connector Name value"),
-		MachineName:         Str("Machine Name value"),
-		EnrollmentDateTime:  mustParseDateTimeOffset(t, "2016-12-31T23:57:59.3726057-08:00"),
-		LastCheckinDateTime: mustParseDateTimeOffset(t, "2017-01-01T00:02:46.0431416-08:00"),
-		ConnectorVersion:    Str("Connector Version value"),
-	}
-	seedWithID := `{"id":"` + strings.ToUpper(idA) + `",` + seedBody[1:]
-	tests := []struct {
-		name string
-		data string
-		want []Connector
-	}{
-		{"BareArray", `[` + seedWithID + `,{"id":"` + idB + `"}]`, []Connector{seedEntity, {ID: idB}}},
-		{"EmptyArray", " [ ] \n", nil},
-		{"ValueWrapper", `{"@odata.context":"https://graph.microsoft.com/beta/$metadata#deviceManagement/certificateConnectorDetails",` +
-			`"value":[{"@odata.type":"#microsoft.graph.certificateConnectorDetails","id":"` + idB + `","connectorName":null}]}`,
-			[]Connector{{ID: idB}}},
-		{"ValueWrapperAnnotationsAfter", `{"value":[` + seedWithID + `],"@odata.nextLink":"https://x/y","@odata.count":1}`,
-			[]Connector{seedEntity}},
-		{"ValueWrapperEmpty", `{"value":[]}`, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			set, err := ParseImport([]byte(tt.data))
-			if err != nil {
-				t.Fatalf("ParseImport: %v", err)
-			}
-			if len(set.Connectors) != len(tt.want) {
-				t.Fatalf("got %d connectors, want %d: %+v", len(set.Connectors), len(tt.want), set.Connectors)
-			}
-			for i := range tt.want {
-				if set.Connectors[i] != tt.want[i] {
-					t.Errorf("connector %d:\n got %+v\nwant %+v", i, set.Connectors[i], tt.want[i])
-				}
-			}
-		})
-	}
-}
-
-func TestParseImportInvalid(t *testing.T) {
-	t.Parallel()
-	const (
-		idA = "aaaaaaaa-0000-4000-8000-000000000001"
-		idB = "bbbbbbbb-0000-4000-8000-000000000002"
-	)
-	tests := []struct {
-		name, data, code, msg string
-	}{
-		{"DuplicateIDs", `[{"id":"` + idA + `"},{"id":"` + idB + `"},{"id":"` + strings.ToUpper(idA) + `"}]`,
-			CodeModelValidationFailure, "entity 2: The id '" + idA + "' was already given by entity 0."},
-		{"MissingID", `[{"id":"` + idA + `"},{"connectorName":"x"}]`, CodeModelValidationFailure,
-			"entity 1: The key property 'id' is required"},
-		{"NullID", `[{"id":null}]`, CodeModelValidationFailure, "entity 0: The key property 'id' must be a GUID, but null was found."},
-		{"NonGUIDID", `[{"id":"x1"}]`, CodeModelValidationFailure, "entity 0: The key property 'id' must be a GUID, but 'x1' was found."},
-		{"NumberID", `[{"id":1}]`, CodeModelValidationFailure, "entity 0: The property 'id' has the type"},
-		{"EntityErrorReportsIndex", `[{"id":"` + idA + `"},{"id":"` + idB + `","enrollmentDateTime":"yesterday"}]`,
-			CodeModelValidationFailure, "entity 1: Cannot convert the literal 'yesterday'"},
-		{"EntityUnknownProperty", `{"value":[{"id":"` + idA + `"},{"id":"` + idB + `","ConnectorName":"x"}]}`,
-			CodeModelValidationFailure, "entity 1: The property 'ConnectorName' does not exist"},
-		{"EntityDuplicateProperty", `[{"id":"` + idA + `","id":"` + idA + `"}]`, CodeModelValidationFailure,
-			"entity 0: Multiple properties with the name 'id'"},
-		{"FirstErrorWins", `[{"id":"x"},{"id":"` + idA + `"},{"id":"` + idA + `"}]`, CodeModelValidationFailure, "entity 0:"},
-		{"IndexCountsFailedEntities", `[{"id":1},{"id":"` + idA + `"},{"id":"` + idA + `"}]`, CodeModelValidationFailure, "entity 0:"},
-		{"EntityNotObject", `[{"id":"` + idA + `"},5]`, CodeModelValidationFailure,
-			"entity 1: An entity must be a JSON object, but a JSON number was found."},
-		{"EntityNull", `[null]`, CodeModelValidationFailure, "entity 0: An entity must be a JSON object, but null was found."},
-		{"ValueNotArray", `{"value":{"id":"` + idA + `"}}`, CodeModelValidationFailure,
-			"The member 'value' must be a JSON array of entities, but a JSON object was found."},
-		{"ValueNull", `{"value":null}`, CodeModelValidationFailure, "The member 'value' must be a JSON array"},
-		{"ValueString", `{"value":"[]"}`, CodeModelValidationFailure, "but a JSON string was found"},
-		{"NoValue", `{"@odata.context":"x"}`, CodeModelValidationFailure, "The fixture object has no 'value'"},
-		{"EmptyObject", `{}`, CodeModelValidationFailure, "has no 'value'"},
-		{"DuplicateValue", `{"value":[],"value":[]}`, CodeModelValidationFailure, "The member 'value' is given twice."},
-		{"DuplicateAnnotation", `{"@x":1,"@x":1,"value":[]}`, CodeModelValidationFailure, "The member '@x' is given twice."},
-		{"UnknownMember", `{"value":[],"values":[]}`, CodeModelValidationFailure, "Unknown member 'values'"},
-		{"TopLevelString", `"[]"`, CodeModelValidationFailure, "A fixture file is an array of entities or an object"},
-		{"TopLevelNumber", `1`, CodeModelValidationFailure, "but a JSON number was found"},
-		{"TopLevelNull", `null`, CodeModelValidationFailure, "but null was found"},
-		{"Empty", ``, CodeBadRequest, "The fixture file is empty"},
-		{"Whitespace", " \n", CodeBadRequest, "The fixture file is empty"},
-		{"Truncated", `[{"id":"` + idA + `"},`, CodeBadRequest, "The fixture file is not valid JSON"},
-		{"TrailingComma", `[{"id":"` + idA + `"},]`, CodeBadRequest, "not valid JSON"},
-		{"TrailingGarbage", `[] x`, CodeBadRequest, "not valid JSON"},
-		{"MalformedAfterInvalidEntity", `[{"id":"x"},{"id":"` + idA + `",}]`, CodeBadRequest, "not valid JSON"},
-		{"MalformedAfterNonArrayValue", `{"value":5,}`, CodeBadRequest, "not valid JSON"},
-		{"MalformedTopLevelWord", `nope`, CodeBadRequest, "not valid JSON"},
-		{"InvalidUTF8", "[{\"id\":\"" + idA + "\",\"connectorName\":\"\xff\"}]", CodeBadRequest, "invalid UTF-8"},
-		{"LoneSurrogate", `[{"id":"` + idA + `","connectorName":"\ud800"}]`, CodeBadRequest, "lone surrogate"},
-		{"DeepNesting", `[{"id":"` + idA + `","@x":` + strings.Repeat("[", 100_000), CodeBadRequest, "not valid JSON"},
-		{"DeepNestingTopLevel", strings.Repeat("[", 100_000), CodeBadRequest, "not valid JSON"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			set, err := ParseImport([]byte(tt.data))
-			checkInvalid(t, err, tt.code, tt.msg)
-			if len(set.Connectors) != 0 {
-				t.Errorf("a refused import returned %d connectors", len(set.Connectors))
-			}
-		})
-	}
-}
-
 func BenchmarkParsePatch(b *testing.B) {
 	body := []byte(seedBody)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParsePatch(body, seedKey); err != nil {
+		if _, err := ParsePatch(connType, body, seedKey); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-func TestParseImportSamples(t *testing.T) {
-	t.Parallel()
-	file := `{"certificateConnectorDetails":[{"id":"104d7361-7361-104d-6173-4d1061734d10"}],
-	  "healthMetricSamples":[
-	    {"connectorId":"104D7361-7361-104d-6173-4d1061734d10","metricName":"pfx","dateTime":"2016-12-31T23:59:57.0735821-08:00","successCount":12,"failureCount":"3"},
-	    {"@x.y":1,"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"pfx","dateTime":"2017-01-01T00:00:00Z","successCount":0,"failureCount":0}]}`
-	set, err := ParseImport([]byte(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(set.Connectors) != 1 || len(set.Samples) != 2 || set.Samples[0].ConnectorID != "104d7361-7361-104d-6173-4d1061734d10" ||
-		set.Samples[0].FailureCount != 3 || set.Samples[0].DateTime.String() != "2016-12-31T23:59:57.0735821-08:00" {
-		t.Fatalf("set = %+v", set)
-	}
-	bad := map[string]string{
-		"MissingCount":  `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1}]}`,
-		"NegativeCount": `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":-1,"failureCount":0}]}`,
-		"FloatCount":    `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1.5,"failureCount":0}]}`,
-		"BadConnector":  `{"healthMetricSamples":[{"connectorId":"x","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1,"failureCount":0}]}`,
-		"NoOffset":      `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00","successCount":1,"failureCount":0}]}`,
-		"Unknown":       `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1,"failureCount":0,"x":1}]}`,
-		"Repeated":      `{"healthMetricSamples":[{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T00:00:00Z","successCount":1,"failureCount":0},{"connectorId":"104d7361-7361-104d-6173-4d1061734d10","metricName":"m","dateTime":"2017-01-01T01:00:00+01:00","successCount":1,"failureCount":0}]}`,
-		"NotArray":      `{"healthMetricSamples":{}}`,
-		"BothForms":     `{"value":[],"certificateConnectorDetails":[]}`,
-	}
-	for name, body := range bad {
-		if _, err := ParseImport([]byte(body)); ErrorKind(err) != KindInvalid {
-			t.Errorf("%s: err = %v, want a validation error", name, err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package odata
 import (
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -14,6 +15,27 @@ type queryCase struct {
 	raw       string
 	forEntity bool
 	check     func(tb testing.TB, q Query)
+}
+
+func target(forEntity bool) Target {
+	if forEntity {
+		return ForEntity
+	}
+	return ForCollection
+}
+
+// orderOf is the $orderby items of properties of the connectors.
+func orderOf(items ...any) []OrderBy {
+	var out []OrderBy
+	for _, it := range items {
+		switch it := it.(type) {
+		case PropertyID:
+			out = append(out, OrderBy{Expr: &PropertyRef{P: &connType.Properties[it]}})
+		case bool:
+			out[len(out)-1].Desc = it
+		}
+	}
+	return out
 }
 
 func filterIs(want string) func(testing.TB, Query) {
@@ -43,7 +65,7 @@ func TestParseQuery(t *testing.T) {
 		}},
 		{"All", "$filter=connectorName%20eq%20%27a%27&$orderby=machineName%20desc&$select=connectorName&$top=5&$skip=10&$count=true&$expand=*&$skiptoken=abc&$format=json",
 			false, func(tb testing.TB, q Query) {
-				want := Query{Filter: q.Filter, OrderBy: []OrderBy{{Prop: PropMachineName, Desc: true}}, Select: bits(PropID, PropConnectorName),
+				want := Query{Filter: q.Filter, OrderBy: orderOf(propMachineName, true), Select: bits(propID, propConnectorName),
 					Top: 5, Skip: 10, Count: true, SkipToken: "abc", HasSkipToken: true}
 				if !reflect.DeepEqual(q, want) {
 					tb.Errorf("got %+v, want %+v", q, want)
@@ -67,7 +89,7 @@ func TestParseQuery(t *testing.T) {
 		{"UpperCase", "$FILTER=true", false, filterIs("true")},
 		{"MixedCaseNoDollar", "Filter=true", false, filterIs("true")},
 		{"NoDollarTop", "top=3&skip=4&count=TRUE&select=id&orderby=id&expand=*&format=JSON&skiptoken=t", false, func(tb testing.TB, q Query) {
-			want := Query{Top: 3, Skip: 4, Count: true, Select: bits(PropID), OrderBy: []OrderBy{{Prop: PropID}}, SkipToken: "t", HasSkipToken: true}
+			want := Query{Top: 3, Skip: 4, Count: true, Select: bits(propID), OrderBy: orderOf(propID), SkipToken: "t", HasSkipToken: true}
 			if !reflect.DeepEqual(q, want) {
 				tb.Errorf("got %+v, want %+v", q, want)
 			}
@@ -121,7 +143,7 @@ func TestParseQuery(t *testing.T) {
 		{"FormatApplicationJSON", "$format=application/json", false, func(tb testing.TB, q Query) {}},
 		// A single entity: $select, $expand, $format
 		{"EntitySelect", "$select=connectorName,machineName&$expand=*&$format=json&@a=1&foo=bar", true, func(tb testing.TB, q Query) {
-			if q.Select != bits(PropID, PropConnectorName, PropMachineName) {
+			if q.Select != bits(propID, propConnectorName, propMachineName) {
 				tb.Errorf("Select = %#b", q.Select)
 			}
 		}},
@@ -129,7 +151,7 @@ func TestParseQuery(t *testing.T) {
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q, err := ParseQuery(tt.raw, tt.forEntity)
+			q, err := ParseQuery(connType, tt.raw, target(tt.forEntity))
 			if err != nil {
 				t.Fatalf("ParseQuery(%q): %v", tt.raw, err)
 			}
@@ -212,7 +234,7 @@ func TestParseQueryErrors(t *testing.T) {
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q, err := ParseQuery(tt.raw, tt.forEntity)
+			q, err := ParseQuery(connType, tt.raw, target(tt.forEntity))
 			if err == nil {
 				t.Fatalf("ParseQuery(%q, %v) = %+v, want an error containing %q", tt.raw, tt.forEntity, q, tt.msg)
 			}
@@ -230,12 +252,86 @@ func TestURLParseQueryDropsSemicolon(t *testing.T) {
 	if err == nil || v.Has("$filter") {
 		t.Errorf("url.ParseQuery(%q) = %v, %v: it no longer drops the parameter", raw, v, err)
 	}
-	q, err := ParseQuery(raw, false)
+	q, err := ParseQuery(connType, raw, ForCollection)
 	if err != nil {
 		t.Fatal(err)
 	}
 	filterIs("(eq connectorName 'a;b')")(t, q)
 	if q.Top != 1 {
 		t.Errorf("Top = %d", q.Top)
+	}
+}
+
+// /$count takes $filter (and $search, $expand, $format, $count); $top, $skip, $orderby, $select and $skiptoken
+// are refused, since OData leaves their meaning with /$count undefined.
+func TestParseQueryForCount(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, raw string
+		t         *EntityType
+		msg       string // "" when accepted
+	}{
+		{"Filter", "$filter=connectorName%20eq%20'a'", connType, ""},
+		{"FilterNoDollar", "filter=true&$expand=*&$format=json&$count=true&@a=1&foo=bar", connType, ""},
+		{"FilterEnum", "$filter=intendedPurpose eq 'VPN'", pfxType, ""},
+		{"Empty", "", connType, ""},
+		{"Top", "$top=1", connType, "The query option '$top' cannot be combined with /$count, which counts the entities $filter selects."},
+		{"TopZero", "top=0", connType, "The query option '$top' cannot be combined with /$count"},
+		{"Skip", "$filter=true&$skip=1", connType, "The query option '$skip' cannot be combined with /$count"},
+		{"OrderBy", "$orderby=connectorName", connType, "The query option '$orderby' cannot be combined with /$count"},
+		{"OrderByInvalid", "$orderby=nope", connType, "The query option '$orderby' cannot be combined with /$count"},
+		{"Select", "$SELECT=id", connType, "The query option '$select' cannot be combined with /$count"},
+		{"SkipToken", "$skiptoken=x", pfxType, "The query option '$skiptoken' cannot be combined with /$count"},
+		{"Search", "$search=x", connType, "The query option $search is not supported on this resource."},
+		{"FilterError", "$filter=connectorName eq 1", connType, "incompatible types"},
+		{"UnknownDollar", "$foo=1", connType, "The query parameter '$foo' is not supported."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			q, err := ParseQuery(tt.t, tt.raw, ForCount)
+			if tt.msg != "" {
+				checkInvalid(t, err, CodeBadRequest, tt.msg)
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseQuery(%q, ForCount): %v", tt.raw, err)
+			}
+			if q.Top != -1 || q.Skip != 0 || q.OrderBy != nil || q.Select != 0 || q.HasSkipToken {
+				t.Errorf("q = %+v", q)
+			}
+			if strings.Contains(tt.raw, "filter") && q.Filter == nil {
+				t.Error("no filter")
+			}
+			// The same query is fine for the collection too.
+			if _, err := ParseQuery(tt.t, tt.raw, ForCollection); err != nil {
+				t.Errorf("ForCollection: %v", err)
+			}
+		})
+	}
+}
+
+// Queries over userPFXCertificates: enums, $orderby expressions and the secrets.
+func TestParseQueryUserPfx(t *testing.T) {
+	t.Parallel()
+	q, err := ParseQuery(pfxType, "$filter=tolower(userPrincipalName)%20eq%20'u@x'%20and%20intendedPurpose%20eq%20'SmimeEncryption'"+
+		"&$orderby=length(thumbprint)%20desc,intendedPurpose&$select=thumbprint,encryptedPfxBlob&$top=2", ForCollection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filterIs("(and (eq (tolower userPrincipalName) 'u@x') (eq intendedPurpose "+purposeSMIME+"))")(t, q)
+	if got := showOrder(q.OrderBy); got != "(length thumbprint) desc, intendedPurpose" {
+		t.Errorf("orderby %s", got)
+	}
+	if q.Select != bits(0, pfxProp("thumbprint"), pfxProp("encryptedPfxBlob")) || q.Top != 2 {
+		t.Errorf("q = %+v", q)
+	}
+	for _, raw := range []string{"$filter=encryptedPfxPassword eq 'x'", "$orderby=encryptedPfxBlob", "$filter=connectorName eq 'x'",
+		"$expand=thumbprint"} {
+		if _, err := ParseQuery(pfxType, raw, ForCollection); ErrorKind(err) != KindInvalid {
+			t.Errorf("ParseQuery(%q): %v", raw, err)
+		}
+	}
+	if _, err := ParseQuery(pfxType, "$select=encryptedPfxPassword", ForEntity); err != nil {
+		t.Errorf("selecting a secret: %v", err)
 	}
 }

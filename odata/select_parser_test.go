@@ -2,8 +2,8 @@ package odata
 
 import "testing"
 
-func bits(ids ...PropertyID) uint16 {
-	var m uint16
+func bits(ids ...PropertyID) uint64 {
+	var m uint64
 	for _, id := range ids {
 		m |= 1 << id
 	}
@@ -15,32 +15,32 @@ func TestParseSelect(t *testing.T) {
 	t.Parallel()
 	ok := []struct {
 		name, value string
-		want        uint16
+		want        uint64
 		list        string
 	}{
-		{"OneProperty", "connectorName", bits(PropID, PropConnectorName), "connectorName"},
-		{"TwoInModelOrder", "machineName,connectorName", bits(PropID, PropConnectorName, PropMachineName), "connectorName,machineName"},
-		{"Spaces", " connectorName ,\tmachineName ", bits(PropID, PropConnectorName, PropMachineName), "connectorName,machineName"},
-		{"Duplicate", "connectorName,connectorName", bits(PropID, PropConnectorName), "connectorName"},
-		{"IDOnly", "id", bits(PropID), "id"},
-		{"IDAndOther", "id,enrollmentDateTime", bits(PropID, PropEnrollmentDateTime), "enrollmentDateTime"},
+		{"OneProperty", "connectorName", bits(propID, propConnectorName), "connectorName"},
+		{"TwoInModelOrder", "machineName,connectorName", bits(propID, propConnectorName, propMachineName), "connectorName,machineName"},
+		{"Spaces", " connectorName ,\tmachineName ", bits(propID, propConnectorName, propMachineName), "connectorName,machineName"},
+		{"Duplicate", "connectorName,connectorName", bits(propID, propConnectorName), "connectorName"},
+		{"IDOnly", "id", bits(propID), "id"},
+		{"IDAndOther", "id,enrollmentDateTime", bits(propID, propEnrollmentDateTime), "enrollmentDateTime"},
 		{"Star", "*", 0, ""},
 		{"StarAndName", "connectorName,*", 0, ""},
 		{"All", "id,connectorName,machineName,enrollmentDateTime,lastCheckinDateTime,connectorVersion",
-			bits(PropID, PropConnectorName, PropMachineName, PropEnrollmentDateTime, PropLastCheckinDateTime, PropConnectorVersion),
+			bits(propID, propConnectorName, propMachineName, propEnrollmentDateTime, propLastCheckinDateTime, propConnectorVersion),
 			"connectorName,machineName,enrollmentDateTime,lastCheckinDateTime,connectorVersion"},
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ParseSelect(tt.value)
+			got, err := ParseSelect(connType, tt.value)
 			if err != nil {
 				t.Fatalf("ParseSelect(%q): %v", tt.value, err)
 			}
 			if got != tt.want {
 				t.Errorf("ParseSelect(%q) = %#b, want %#b", tt.value, got, tt.want)
 			}
-			if l := SelectList(got); l != tt.list {
+			if l := SelectList(connType, got); l != tt.list {
 				t.Errorf("SelectList = %q, want %q", l, tt.list)
 			}
 		})
@@ -61,7 +61,7 @@ func TestParseSelect(t *testing.T) {
 	for _, tt := range bad {
 		t.Run("Err"+tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParseSelect(tt.value)
+			_, err := ParseSelect(connType, tt.value)
 			checkInvalid(t, err, CodeBadRequest, tt.msg)
 		})
 	}
@@ -70,16 +70,43 @@ func TestParseSelect(t *testing.T) {
 func TestSelectList(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		mask uint16
+		mask uint64
 		want string
 	}{
 		{0, ""},
-		{bits(PropID), "id"},
-		{bits(PropConnectorName), "connectorName"}, // a mask without id still renders
-		{bits(PropID, PropConnectorVersion, PropConnectorName), "connectorName,connectorVersion"},
+		{bits(propID), "id"},
+		{bits(propConnectorName), "connectorName"}, // a mask without id still renders
+		{bits(propID, propConnectorVersion, propConnectorName), "connectorName,connectorVersion"},
 	} {
-		if got := SelectList(tt.mask); got != tt.want {
+		if got := SelectList(connType, tt.mask); got != tt.want {
 			t.Errorf("SelectList(%#b) = %q, want %q", tt.mask, got, tt.want)
 		}
 	}
+}
+
+// $select over userPFXCertificates: secrets and server-set properties can be selected like any other.
+func TestParseSelectUserPfx(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		value, list string
+		want        uint64
+	}{
+		{"encryptedPfxBlob,thumbprint", "thumbprint,encryptedPfxBlob", bits(0, pfxProp("thumbprint"), pfxProp("encryptedPfxBlob"))},
+		{"lastModifiedDateTime,intendedPurpose", "intendedPurpose,lastModifiedDateTime", bits(0, pfxProp("intendedPurpose"), pfxProp("lastModifiedDateTime"))},
+		{"id", "id", bits(0)},
+		{"*", "", 0},
+	} {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseSelect(pfxType, tt.value)
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseSelect(%q) = %#b, %v; want %#b", tt.value, got, err, tt.want)
+			}
+			if l := SelectList(pfxType, got); l != tt.list {
+				t.Errorf("SelectList = %q, want %q", l, tt.list)
+			}
+		})
+	}
+	_, err := ParseSelect(pfxType, "connectorName")
+	checkInvalid(t, err, CodeBadRequest, "Could not find a property named 'connectorName' on type 'microsoft.graph.userPFXCertificate'.")
 }
