@@ -2,11 +2,17 @@ package auth
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -20,6 +26,10 @@ type KeySource interface {
 	Keys(ctx context.Context) (*jose.JSONWebKeySet, error)
 	// Refresh reloads the set, at most as often as the source allows; it returns the current set either way.
 	Refresh(ctx context.Context) (*jose.JSONWebKeySet, error)
+	// Current returns, without loading or waiting, the set Keys would return now (nil before the first load)
+	// and whether Keys would return it as it is (false: Keys would load first). It never returns a set older
+	// than one it returned before. The token cache serves a hit only while Current says fresh.
+	Current() (set *jose.JSONWebKeySet, fresh bool)
 }
 
 // VerifierConfig says which tokens to accept.
@@ -33,17 +43,36 @@ type VerifierConfig struct {
 	// HS256Secret, when set, also accepts HS256 tokens signed with it.
 	HS256Secret []byte
 	Now         func() time.Time
+	// CacheSize bounds the cache of verified tokens (cache.go): 0 means DefaultCacheSize, negative turns the
+	// cache off.
+	CacheSize int
 }
 
 // Verifier checks bearer tokens.
-type Verifier struct{ cfg VerifierConfig }
+type Verifier struct {
+	cfg   VerifierConfig
+	cache *tokenCache // nil: off
+
+	// observed is the newest key set the cache has been swept against; keysMu serializes the sweeps.
+	keysMu   sync.Mutex
+	observed atomic.Pointer[jose.JSONWebKeySet]
+
+	verifications atomic.Uint64 // full verifications, for tests: a hit does not count
+}
 
 // NewVerifier returns a Verifier for cfg.
 func NewVerifier(cfg VerifierConfig) *Verifier {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Verifier{cfg: cfg}
+	v := &Verifier{cfg: cfg}
+	switch {
+	case cfg.CacheSize == 0:
+		v.cache = newTokenCache(DefaultCacheSize)
+	case cfg.CacheSize > 0:
+		v.cache = newTokenCache(cfg.CacheSize)
+	}
+	return v
 }
 
 // claims are the members graphd reads.
@@ -55,8 +84,114 @@ type claims struct {
 	Roles    []string `json:"roles,omitempty"`
 }
 
-// Verify checks a token's signature, algorithm, times, issuer and audience, and returns its principal.
+// Verify checks a token's signature, algorithm, times, issuer and audience, and returns its principal. A token
+// it accepted before is answered from the cache (cache.go) while that answer would still be the same.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
+	now := v.cfg.Now()
+	if v.cache == nil {
+		p, _, err := v.verify(ctx, raw, now)
+		return p, err
+	}
+	d := sha256.Sum256(bytesOf(raw))
+	if p, ok := v.lookup(&d, now); ok {
+		return p, nil
+	}
+	p, vd, err := v.verify(ctx, raw, now)
+	if err != nil {
+		return Principal{}, err
+	}
+	e := &cacheEntry{digest: d, principal: p, notBefore: now.UnixNano(), deadline: vd.deadline.UnixNano(), key: vd.key}
+	v.cache.put(e, now.UnixNano(), func(e *cacheEntry) bool {
+		// A key set newer than the one this token was checked against has been swept already: the token may
+		// have been signed by a key that set dropped.
+		return e.key == nil || vd.set == v.observed.Load()
+	})
+	return p.clone(), nil
+}
+
+// lookup returns the cached principal for a token's digest if its entry may serve now.
+func (v *Verifier) lookup(d *digest, now time.Time) (Principal, bool) {
+	fresh := true
+	if v.cfg.Keys != nil {
+		var set *jose.JSONWebKeySet
+		set, fresh = v.cfg.Keys.Current()
+		v.observe(set)
+	}
+	e := v.cache.get(d)
+	if e == nil {
+		return Principal{}, false
+	}
+	if !e.live(now.UnixNano()) {
+		v.cache.remove(e)
+		return Principal{}, false
+	}
+	if e.key != nil && !fresh {
+		// The source would load before answering: the full path does that, as it would without a cache.
+		return Principal{}, false
+	}
+	if !e.used.Load() {
+		e.used.Store(true)
+	}
+	return e.principal.clone(), true
+}
+
+// observe sweeps the cache when the key source has published a set newer than the one it was last swept against.
+// seen may be older than the newest set (a request that fetched it raced another), so the newest is asked for.
+func (v *Verifier) observe(seen *jose.JSONWebKeySet) {
+	if v.cache == nil || seen == nil || seen == v.observed.Load() {
+		return
+	}
+	v.keysMu.Lock()
+	defer v.keysMu.Unlock()
+	latest, _ := v.cfg.Keys.Current()
+	if latest == nil || latest == v.observed.Load() {
+		return
+	}
+	// Published before the sweep, so that a token checked against an older set can no longer be admitted.
+	v.observed.Store(latest)
+	now := v.cfg.Now().UnixNano()
+	type selector struct {
+		kid string
+		alg jose.SignatureAlgorithm
+	}
+	selected := map[selector]crypto.PublicKey{} // what each kid and alg select in latest; nil: nothing
+	v.cache.sweep(func(e *cacheEntry) bool {
+		if now > e.deadline {
+			return false
+		}
+		if e.key == nil {
+			return true
+		}
+		id := selector{e.key.kid, e.key.alg}
+		pub, ok := selected[id]
+		if !ok {
+			if k, found := pick(latest, id.kid); found {
+				pub, _ = keyFor(k, id.alg)
+			}
+			selected[id] = pub
+		}
+		return pub != nil && sameKey(pub, e.key.pub)
+	})
+}
+
+// bytesOf returns s's bytes without copying them, for reading only: a hit must not copy the token.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+func sameKey(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
+}
+
+// verified is what the cache needs to know about a token verify accepted.
+type verified struct {
+	deadline time.Time           // min(exp + Leeway, now + MaxCacheAge)
+	key      *verifyingKey       // nil for HS256
+	set      *jose.JSONWebKeySet // the set key came from
+}
+
+// verify checks a token in full.
+func (v *Verifier) verify(ctx context.Context, raw string, now time.Time) (Principal, verified, error) {
+	v.verifications.Add(1)
 	algs := []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
 	if len(v.cfg.HS256Secret) > 0 {
 		algs = append(algs, jose.HS256)
@@ -64,48 +199,54 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 	tok, err := jwt.ParseSigned(raw, algs)
 	if err != nil {
 		// Covers malformed tokens, alg "none" and any algorithm not listed.
-		return Principal{}, invalidToken("Access token validation failure: the token is malformed or uses an algorithm that is not accepted.")
+		return Principal{}, verified{}, invalidToken("Access token validation failure: the token is malformed or uses an algorithm that is not accepted.")
 	}
 	if len(tok.Headers) != 1 {
-		return Principal{}, invalidToken("Access token validation failure: exactly one signature is required.")
+		return Principal{}, verified{}, invalidToken("Access token validation failure: exactly one signature is required.")
 	}
 	hdr := tok.Headers[0]
-	key, err := v.key(ctx, hdr)
+	key, vd, err := v.key(ctx, hdr)
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, verified{}, err
 	}
 	// The signature first, on its own, so that a well-signed token whose claims do not decode (a roles claim
 	// that is a string, say) is not reported as badly signed.
 	if err := tok.Claims(key); err != nil {
-		return Principal{}, invalidToken("Access token validation failure: the signature is invalid.")
+		return Principal{}, verified{}, invalidToken("Access token validation failure: the signature is invalid.")
 	}
 	var c claims
 	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
-		return Principal{}, invalidToken("Access token validation failure: the claims are malformed.")
+		return Principal{}, verified{}, invalidToken("Access token validation failure: the claims are malformed.")
 	}
 	tid := strings.ToLower(c.TenantID)
 	if !isGUID(tid) {
-		return Principal{}, invalidToken("Access token validation failure: the tid claim is missing or not a GUID.")
+		return Principal{}, verified{}, invalidToken("Access token validation failure: the tid claim is missing or not a GUID.")
 	}
 	expected := jwt.Expected{
 		Issuer:      strings.ReplaceAll(v.cfg.Issuer, "{tenantid}", tid),
 		AnyAudience: jwt.Audience{v.cfg.Audience},
-		Time:        v.cfg.Now(),
+		Time:        now,
 	}
 	if c.Expiry == nil {
-		return Principal{}, invalidToken("Access token validation failure: the token has no expiry.")
+		return Principal{}, verified{}, invalidToken("Access token validation failure: the token has no expiry.")
 	}
 	if err := c.Claims.ValidateWithLeeway(expected, Leeway); err != nil {
-		return Principal{}, invalidToken(claimsReason(err))
+		return Principal{}, verified{}, invalidToken(claimsReason(err))
 	}
-	p := Principal{TenantID: tid, Subject: c.ObjectID, Roles: c.Roles}
+	// Clipped: the cache hands out empty slices as they are (clone), and an append to them must not write into
+	// memory that other callers share.
+	p := Principal{TenantID: tid, Subject: c.ObjectID, Roles: slices.Clip(c.Roles)}
 	if p.Subject == "" {
 		p.Subject = c.Subject
 	}
 	if c.Scope != "" {
-		p.Scopes = strings.Fields(c.Scope)
+		p.Scopes = slices.Clip(strings.Fields(c.Scope))
 	}
-	return p, nil
+	vd.deadline = now.Add(MaxCacheAge)
+	if exp := c.Expiry.Time().Add(Leeway); exp.Before(vd.deadline) {
+		vd.deadline = exp
+	}
+	return p, vd, nil
 }
 
 func claimsReason(err error) string {
@@ -124,32 +265,43 @@ func claimsReason(err error) string {
 
 // key picks the verification key for a header. The key's type must fit the header's algorithm, so an RSA public
 // key can never be used as an HMAC secret. A token without kid is accepted only when the set holds one key.
-func (v *Verifier) key(ctx context.Context, hdr jose.Header) (any, error) {
+func (v *Verifier) key(ctx context.Context, hdr jose.Header) (any, verified, error) {
 	alg := jose.SignatureAlgorithm(hdr.Algorithm)
 	if alg == jose.HS256 {
-		return v.cfg.HS256Secret, nil
+		return v.cfg.HS256Secret, verified{}, nil
 	}
 	if v.cfg.Keys == nil {
-		return nil, invalidToken("Access token validation failure: no keys are configured for " + string(alg) + ".")
+		return nil, verified{}, invalidToken("Access token validation failure: no keys are configured for " + string(alg) + ".")
 	}
 	set, err := v.cfg.Keys.Keys(ctx)
 	if err != nil {
-		return nil, err
+		return nil, verified{}, err
 	}
+	v.observe(set)
 	k, found := pick(set, hdr.KeyID)
 	if !found && hdr.KeyID != "" {
 		// An unknown kid may be a rotated key: look again (the source rate-limits this).
 		if set, err = v.cfg.Keys.Refresh(ctx); err != nil {
-			return nil, err
+			return nil, verified{}, err
 		}
+		v.observe(set)
 		k, found = pick(set, hdr.KeyID)
 	}
 	if !found {
 		if hdr.KeyID == "" {
-			return nil, invalidToken("Access token validation failure: the token has no kid and the key set holds several keys.")
+			return nil, verified{}, invalidToken("Access token validation failure: the token has no kid and the key set holds several keys.")
 		}
-		return nil, invalidToken("Access token validation failure: no key with the token's kid.")
+		return nil, verified{}, invalidToken("Access token validation failure: no key with the token's kid.")
 	}
+	pub, err := keyFor(k, alg)
+	if err != nil {
+		return nil, verified{}, err
+	}
+	return pub, verified{key: &verifyingKey{kid: hdr.KeyID, alg: alg, pub: pub}, set: set}, nil
+}
+
+// keyFor returns k's public key if it may verify alg.
+func keyFor(k jose.JSONWebKey, alg jose.SignatureAlgorithm) (crypto.PublicKey, error) {
 	if k.Algorithm != "" && k.Algorithm != string(alg) {
 		return nil, invalidToken("Access token validation failure: the key does not match the token's algorithm.")
 	}
