@@ -242,9 +242,14 @@ func FuzzParseCreate(f *testing.F) {
 			}
 			key := NewGUID()
 			if set.Type.KeyKind == KeyString {
+				// A derived key is one a URL can address, or the create is refused.
 				e := NewEntity(set.Type, "", &p, DateTimeOffset{})
 				if key, err = set.Type.DeriveKey(e.Values); err != nil {
-					t.Fatalf("DeriveKey: %v", err)
+					fuzzInvalid(t, err)
+					continue
+				}
+				if canon, ok := set.Type.Key(key); !ok || canon != key {
+					t.Fatalf("the derived key %q cannot be addressed (%q, %v)", key, canon, ok)
 				}
 			}
 			checkAgainstEncodingJSON(t, &p, bytes.TrimPrefix(body, utf8BOM))

@@ -90,7 +90,14 @@ func userPfxType() *EntityType {
 	const thumbprint, upn = 1, 3
 	t.DeriveKey = func(v []Value) (string, error) {
 		// Required properties are checked before keys are derived, so both are non-null here.
-		return UserPfxKey(v[upn].Str, v[thumbprint].Str), nil
+		key := UserPfxKey(v[upn].Str, v[thumbprint].Str)
+		// A key that ParseKey refuses could never be addressed: that of an empty thumbprint. (Lower-casing maps
+		// code point to code point, so it cannot make a thumbprint longer than the limit.)
+		if k, ok := parseUserPfxKey(key); !ok || k != key {
+			return "", invalid("The thumbprint '%s' makes no key: it must not be empty and at most %d characters long.",
+				quoteText(v[thumbprint].Str), MaxThumbprintLength)
+		}
+		return key, nil
 	}
 	t.ParseKey = parseUserPfxKey
 	return t

@@ -267,6 +267,40 @@ func TestUserIDAndKey(t *testing.T) {
 	}
 }
 
+// A thumbprint that makes no addressable key is refused when the key is derived (create and import).
+func TestUserPfxDeriveKeyErrors(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, thumbprint string
+		ok               bool
+	}{
+		{"Empty", "", false},
+		{"LongestASCII", strings.Repeat("A", MaxThumbprintLength), true},
+		{"LongestMultibyte", strings.Repeat("É", MaxThumbprintLength), true},
+		{"LowerCaseChangesBytes", strings.Repeat("\u0130\u023a", MaxThumbprintLength/2), true}, // İ→i, Ⱥ→ⱥ: other byte lengths
+		{"TooLong", strings.Repeat("a", MaxThumbprintLength+1), false},
+		{"Space", " ", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := entity(pfxType, "", map[string]Value{"userPrincipalName": Str("u@x"), "thumbprint": Str(tt.thumbprint)})
+			key, err := pfxType.DeriveKey(e.Values)
+			if !tt.ok {
+				checkInvalid(t, err, CodeModelValidationFailure, "makes no key: it must not be empty and at most 128 characters long.")
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if canon, ok := pfxType.Key(key); !ok || canon != key {
+				t.Errorf("Key(%q) = %q, %v", key, canon, ok)
+			}
+		})
+	}
+	_, err := parseImport(`{"userPfxCertificates":[{"userPrincipalName":"u","thumbprint":""}]}`)
+	checkInvalid(t, err, CodeModelValidationFailure, "userPfxCertificates 0: The thumbprint '' makes no key")
+}
+
 func TestEntityTypeKey(t *testing.T) {
 	t.Parallel()
 	user := strings.ReplaceAll(UserID("u@x"), "-", "")
