@@ -334,14 +334,8 @@ func FuzzParseImport(f *testing.F) {
 		if len(set.Entities) != len(Graph().Sets) {
 			t.Fatalf("%d entity lists", len(set.Entities))
 		}
-		// encode(parse(x)): the entities, written out as a fixture, import as the same entities.
-		fixture := []byte("{")
 		for _, es := range Graph().Sets {
 			seen := map[string]bool{}
-			if len(fixture) > 1 {
-				fixture = append(fixture, ',')
-			}
-			fixture = append(fixture, `"`+es.Name+`":[`...)
 			for i, e := range set.Entities[es.Index] {
 				key := e.Key()
 				if canon, ok := es.Type.Key(key); !ok || canon != key {
@@ -362,22 +356,18 @@ func FuzzParseImport(f *testing.F) {
 						t.Fatalf("%s %d: %s = %+v", es.Name, i, prop.Name, v)
 					}
 				}
-				if i > 0 {
-					fixture = append(fixture, ',')
-				}
-				fixture = AppendEntity(fixture, es, &e, EntityOptions{Metadata: MetadataNone})
 			}
-			fixture = append(fixture, ']')
 		}
-		fixture = append(fixture, '}')
-		again, err := ParseImport(Graph(), fixture, DateTimeOffset{})
+		// encode(parse(x)): exported, the fixture imports as the same entities and samples, and exports to the
+		// same bytes.
+		export := AppendExport(nil, Graph(), &set)
+		again, err := ParseImport(Graph(), export, DateTimeOffset{})
 		if err != nil {
-			t.Fatalf("the imported entities, encoded as %s, do not import: %v", fixture, err)
+			t.Fatalf("the export %s does not import: %v", export, err)
 		}
-		for _, es := range Graph().Sets {
-			if !reflect.DeepEqual(again.Entities[es.Index], set.Entities[es.Index]) && len(set.Entities[es.Index]) > 0 {
-				t.Fatalf("%s: the round trip through %s changes the entities", es.Name, fixture)
-			}
+		checkSameImport(t, again, set)
+		if second := AppendExport(nil, Graph(), &again); !bytes.Equal(second, export) {
+			t.Fatalf("export, import, export changes the bytes:\n%s\n%s", export, second)
 		}
 		for i, m := range set.Samples {
 			if _, ok := ParseGUID(m.ConnectorID); !ok || utf8.RuneCountInString(m.MetricName) > MaxMetricNameLength ||
@@ -386,4 +376,28 @@ func FuzzParseImport(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkSameImport compares two import sets entity by entity and sample by sample.
+func checkSameImport(tb testing.TB, got, want ImportSet) {
+	tb.Helper()
+	for _, es := range Graph().Sets {
+		g, w := got.Entities[es.Index], want.Entities[es.Index]
+		if len(g) != len(w) {
+			tb.Fatalf("%s: %d entities, want %d", es.Name, len(g), len(w))
+		}
+		for i := range w {
+			if !reflect.DeepEqual(g[i], w[i]) {
+				tb.Fatalf("%s %d:\n got %s\nwant %s", es.Name, i, showEntity(&g[i]), showEntity(&w[i]))
+			}
+		}
+	}
+	if len(got.Samples) != len(want.Samples) {
+		tb.Fatalf("%d samples, want %d", len(got.Samples), len(want.Samples))
+	}
+	for i := range want.Samples {
+		if got.Samples[i] != want.Samples[i] {
+			tb.Fatalf("sample %d: %+v, want %+v", i, got.Samples[i], want.Samples[i])
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package odata
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -267,5 +269,44 @@ func TestParseImportSamples(t *testing.T) {
 				t.Errorf("message %q does not name the limit", e.Message)
 			}
 		})
+	}
+}
+
+// An export is a fixture that imports to what was exported, and exports again to the same bytes: secrets in the
+// clear, server-set times and offsets as stored, no versions.
+func TestAppendExport(t *testing.T) {
+	t.Parallel()
+	withTimes := func(e Entity) Entity {
+		e.Set("createdDateTime", Time(mustParseDateTimeOffset(t, "2017-01-01T00:02:43.5775965-08:00")))
+		e.Set("lastModifiedDateTime", Time(mustParseDateTimeOffset(t, "2024-02-29T23:59:59.9999999+14:00")))
+		return e
+	}
+	pfx := withTimes(pfxDocsEntity(t))
+	pfx.Version = 9
+	odd := withTimes(entity(pfxType, UserPfxKey("O'Neil@x", "é/1"), map[string]Value{"userPrincipalName": Str("O'Neil@x"),
+		"thumbprint": Str("É/1"), "encryptedPfxBlob": Str("\x00\xff"), "encryptedPfxPassword": Null, "intendedPurpose": Int(8)}))
+	seed, empty, uni := evalRows(t)
+	set := ImportSet{
+		Entities: [][]Entity{{seed, empty, uni}, {pfx, odd}},
+		Samples: []MetricSample{{ConnectorID: seedKey, MetricName: "pfxImport", DateTime: mustParseDateTimeOffset(t, "2016-12-31T23:59:57.0735821-08:00"),
+			SuccessCount: 1 << 60, FailureCount: 0}},
+	}
+	out := AppendExport(nil, Graph(), &set)
+	if !json.Valid(out) || bytes.Contains(out, []byte("@odata.etag")) || !bytes.Contains(out, []byte(`"encryptedPfxBlob":"AP8="`)) ||
+		!bytes.Contains(out, []byte(`"encryptedPfxPassword":"Encrypted Pfx Password value"`)) {
+		t.Fatalf("export %s", out)
+	}
+	got, err := ParseImport(Graph(), out, DateTimeOffset{Ticks: 1})
+	if err != nil {
+		t.Fatalf("ParseImport(%s): %v", out, err)
+	}
+	pfx.Version = 0 // versions are the server's
+	checkSameImport(t, got, ImportSet{Entities: [][]Entity{{seed, empty, uni}, {pfx, odd}}, Samples: set.Samples})
+	if again := AppendExport(nil, Graph(), &got); !bytes.Equal(again, out) {
+		t.Errorf("export, import, export:\n%s\n%s", out, again)
+	}
+	if empty := AppendExport(nil, Graph(), &ImportSet{Entities: make([][]Entity, 2)}); string(empty) !=
+		`{"certificateConnectorDetails":[],"userPfxCertificates":[],"healthMetricSamples":[]}` {
+		t.Errorf("empty export %s", empty)
 	}
 }
