@@ -176,7 +176,9 @@ type authRoute struct {
 	header http.Header
 	body   string
 	write  bool // needs ReadWrite.All
-	status int  // with a sufficient token
+	// anyToken: any valid token of a work or school account may use the route (the users lookup).
+	anyToken bool
+	status   int // with a sufficient token
 }
 
 func authRoutes() []authRoute {
@@ -198,6 +200,25 @@ func authRoutes() []authRoute {
 		{name: "PatchItemParen", method: "PATCH", path: paren, header: jsonHdr(), body: `{"connectorName":"x"}`, write: true, status: 200},
 		{name: "DeleteItem", method: "DELETE", path: seedItem, write: true, status: 204},
 		{name: "DeleteItemParen", method: "DELETE", path: paren, write: true, status: 204},
+	}
+	// userPfxCertificates: the same operations in each of the three key forms, and the users lookup.
+	pfxQuoted, pfxBare := pfxCollection+"('"+aliceKey+"')", pfxCollection+"("+aliceKey+")"
+	newCert := `{"userPrincipalName":"new@contoso.example","thumbprint":"ABCD"}`
+	routes = append(routes,
+		authRoute{name: "PfxList", method: "GET", path: pfxCollection, status: 200},
+		authRoute{name: "PfxListFilter", method: "GET", path: pfxCollection + "?$filter=tolower(userPrincipalName)%20eq%20'x'", status: 200},
+		authRoute{name: "PfxHeadList", method: "HEAD", path: pfxCollection, status: 200},
+		authRoute{name: "PfxCount", method: "GET", path: pfxCollection + "/$count", status: 200},
+		authRoute{name: "PfxCreate", method: "POST", path: pfxCollection, header: jsonHdr(), body: newCert, write: true, status: 201},
+		authRoute{name: "UsersLookup", method: "GET", path: "/beta/users?$filter=userPrincipalName%20eq%20'" + aliceUPN + "'", anyToken: true, status: 200},
+		authRoute{name: "UsersLookupHead", method: "HEAD", path: "/beta/users?$filter=userPrincipalName%20eq%20'x'", anyToken: true, status: 200},
+	)
+	for _, key := range []struct{ name, path string }{{"Path", pfxItem}, {"Quoted", pfxQuoted}, {"Bare", pfxBare}} {
+		routes = append(routes,
+			authRoute{name: "PfxGet" + key.name, method: "GET", path: key.path, status: 200},
+			authRoute{name: "PfxHead" + key.name, method: "HEAD", path: key.path, status: 200},
+			authRoute{name: "PfxPatch" + key.name, method: "PATCH", path: key.path, header: jsonHdr(), body: `{"keyName":"x"}`, write: true, status: 200},
+			authRoute{name: "PfxDelete" + key.name, method: "DELETE", path: key.path, write: true, status: 204})
 	}
 	for _, key := range []struct{ name, path string }{{"", seedItem}, {"Paren", paren}} {
 		for _, ns := range []struct{ name, prefix string }{{"", ""}, {"Qualified", odata.Namespace + "."}} {
@@ -306,11 +327,13 @@ func tokenCases(tb testing.TB) []tokenCase {
 }
 
 // serveAuth runs one request against a fresh fake store that holds the seed's row in tenants A and B.
-func serveAuth(t *testing.T, v *auth.Verifier, method, path string, header http.Header, body string) (*http.Response, []byte, *fakeStore, map[string]map[string]odata.Connector) {
+func serveAuth(t *testing.T, v *auth.Verifier, method, path string, header http.Header, body string) (*http.Response, []byte, *fakeStore, map[int]map[string]map[string]odata.Entity) {
 	t.Helper()
 	fake := newFakeStore()
-	fake.put(tenantA, seedRow(t))
-	fake.put(tenantB, seedRow(t))
+	for _, tenant := range []string{tenantA, tenantB} {
+		fake.put(tenant, seedRow(t))
+		fake.put(tenant, aliceRow(t))
+	}
 	cfg := testConfig(nil)
 	if v != nil {
 		cfg.Auth = v
@@ -352,9 +375,17 @@ func TestAuthMatrix(t *testing.T) {
 			}
 			for _, rt := range routes {
 				want := rt.status
-				if rt.write && tc.write != 0 {
+				switch {
+				case rt.anyToken:
+					// Any valid token: only a refused token or a personal account is turned away.
+					if tc.read == http.StatusUnauthorized {
+						want = tc.read
+					} else if strings.Contains(tc.name, "PersonalAccount") {
+						want = http.StatusForbidden
+					}
+				case rt.write && tc.write != 0:
 					want = tc.write
-				} else if !rt.write && tc.read != 0 {
+				case !rt.write && tc.read != 0:
 					want = tc.read
 				}
 				h := rt.header.Clone()
@@ -377,16 +408,27 @@ func TestAuthMatrix(t *testing.T) {
 						tenant, other = tenantB, tenantA
 					}
 					after := fake.snapshot()
-					if !reflect.DeepEqual(before[other], after[other]) {
+					if !reflect.DeepEqual(ofTenant(before, other), ofTenant(after, other)) {
 						t.Errorf("%s: a write of tenant %s changed tenant %s", rt.name, tenant, other)
 					}
-					if reflect.DeepEqual(before[tenant], after[tenant]) {
+					if reflect.DeepEqual(ofTenant(before, tenant), ofTenant(after, tenant)) {
 						t.Errorf("%s: the write did not reach tenant %s", rt.name, tenant)
 					}
 				}
 			}
 		})
 	}
+}
+
+// ofTenant is a snapshot's entities of one tenant, by set.
+func ofTenant(snap map[int]map[string]map[string]odata.Entity, tenant string) map[int]map[string]odata.Entity {
+	out := map[int]map[string]odata.Entity{}
+	for set, tenants := range snap {
+		if len(tenants[tenant]) > 0 {
+			out[set] = tenants[tenant]
+		}
+	}
+	return out
 }
 
 func checkAuthResponse(t *testing.T, rt authRoute, tc tokenCase, want int, res *http.Response, body []byte) {
@@ -506,7 +548,8 @@ func TestAuthCheckOrder(t *testing.T) {
 		{"UnknownSegmentAfterKeyBeforeNoToken", "GET", seedItem + "/foo", "", nil, "", 400, badRequest},
 		{"UnknownSegmentBeforeBadToken", "PATCH", collection + "/" + seedID + "/x/y", bad, jsonHdr(), `{`, 400, badRequest},
 		{"UnknownActionBeforeNoToken", "POST", seedItem + "/microsoft.graph.getOther", "", jsonHdr(), `{}`, 400, badRequest},
-		{"BatchIsUnknownSegment", "POST", "/beta/$batch", "", jsonHdr(), `{}`, 400, badRequest},
+		{"BatchGetBeforeNoToken", "GET", "/beta/$batch", "", nil, "", 405, "MethodNotAllowed"},
+		{"BatchNoToken", "POST", "/beta/$batch", "", jsonHdr(), `{}`, 401, "InvalidAuthenticationToken"},
 		{"DoubleSlashBeforeNoToken", "GET", collection + "//" + seedID, "", nil, "", 400, badRequest},
 		{"PutBeforeNoToken", "PUT", seedItem, "", jsonHdr(), `{}`, 405, "MethodNotAllowed"},
 		{"PostItemBeforeBadToken", "POST", seedItem, bad, jsonHdr(), `{}`, 405, "MethodNotAllowed"},
@@ -541,6 +584,31 @@ func TestAuthCheckOrder(t *testing.T) {
 		{"BadQueryBeforeMissingID", "GET", collection + "/" + missingID + "?$select=foo", full, nil, "", 400, badRequest},
 		{"BadActionBodyBeforeMissingID", "POST", collection + "/" + missingID + "/getHealthMetrics", full, jsonHdr(), `{"metricNames":[]}`, 400, modelValidation},
 		{"MissingIDLast", "PATCH", collection + "/" + missingID, full, jsonHdr(), `{}`, 404, notFound},
+
+		// The URL (414) and header (431) limits come after the route, authentication and permission (contract
+		// §0.6), and before the body, the query and existence.
+		{"UnknownSegmentBeforeURLTooLong", "GET", "/beta/foo?x=" + longQuery, "", nil, "", 400, badRequest},
+		{"UnknownSegmentBeforeHeaderTooLarge", "GET", "/beta/foo", "", bigHeader(), "", 400, badRequest},
+		{"PutBeforeURLTooLong", "PUT", seedItem + "?x=" + longQuery, "", jsonHdr(), `{}`, 405, "MethodNotAllowed"},
+		{"PutBeforeHeaderTooLarge", "PUT", seedItem, readOnly, bigHeader(), "", 405, "MethodNotAllowed"},
+		{"NoTokenBeforeURLTooLong", "GET", collection + "?$filter=" + longQuery, "", nil, "", 401, "InvalidAuthenticationToken"},
+		{"NoTokenBeforeHeaderTooLarge", "GET", seedItem, "", bigHeader(), "", 401, "InvalidAuthenticationToken"},
+		{"BadTokenBeforeURLTooLong", "PATCH", seedItem + "?x=" + longQuery, bad, jsonHdr(), `{}`, 401, "InvalidAuthenticationToken"},
+		{"NoTokenBeforeURLTooLongUserPfx", "GET", pfxCollection + "?$filter=" + longQuery, "", nil, "", 401, "InvalidAuthenticationToken"},
+		{"NoTokenBeforeURLTooLongUsers", "GET", "/beta/users?$filter=" + longQuery, "", nil, "", 401, "InvalidAuthenticationToken"},
+		{"ReadOnlyWriteBeforeURLTooLong", "PATCH", seedItem + "?x=" + longQuery, readOnly, jsonHdr(), `{}`, 403, "Forbidden"},
+		{"ReadOnlyWriteBeforeHeaderTooLarge", "POST", collection, readOnly, bigHeader("Content-Type", "application/json"), `{}`, 403, "Forbidden"},
+		{"ReadOnlyWriteBeforeURLTooLongUserPfx", "DELETE", pfxItem + "?x=" + longQuery, readOnly, nil, "", 403, "Forbidden"},
+		{"NoPermissionBeforeURLTooLong", "GET", collection + "?$filter=" + longQuery, noPerm, nil, "", 403, "Forbidden"},
+		{"NoPermissionBeforeHeaderTooLarge", "GET", pfxCollection, noPerm, bigHeader(), "", 403, "Forbidden"},
+		{"URLTooLongBeforeBadQuery", "GET", collection + "?$filter=" + longQuery, full, nil, "", 414, "RequestUriTooLong"},
+		{"URLTooLongBeforeMissingID", "GET", collection + "/" + missingID + "?x=" + longQuery, full, nil, "", 414, "RequestUriTooLong"},
+		{"URLTooLongBeforeBadBody", "PATCH", pfxItem + "?x=" + longQuery, full, jsonHdr(), `{"foo":1}`, 414, "RequestUriTooLong"},
+		{"URLTooLongOpenRoute", "GET", "/beta/$metadata?x=" + longQuery, "", nil, "", 414, "RequestUriTooLong"},
+		{"HeaderTooLargeBeforeBadBody", "PATCH", seedItem, full, bigHeader("Content-Type", "application/json"), `{"foo":1}`, 431, "RequestHeaderFieldsTooLarge"},
+		{"HeaderTooLargeBeforeMissingID", "DELETE", collection + "/" + missingID, full, bigHeader(), "", 431, "RequestHeaderFieldsTooLarge"},
+		{"HeaderTooLargeReadOnlyRead", "GET", seedItem, readOnly, bigHeader(), "", 431, "RequestHeaderFieldsTooLarge"},
+		{"HeaderTooLargeAnyTokenUsers", "GET", "/beta/users?$filter=userPrincipalName%20eq%20'a'", noPerm, bigHeader(), "", 431, "RequestHeaderFieldsTooLarge"},
 		{"OtherTenantsIDLast", "GET", seedItem, "Bearer " + signToken(t, k.rs, claimsFor("cccccccc-0000-4000-8000-00000000000c"), nil), nil, "", 404, notFound},
 	}
 	for _, tt := range tests {
@@ -569,6 +637,16 @@ func TestAuthCheckOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// longQuery makes a URL longer than the default limit, httpapi.DefaultMaxURLBytes.
+var longQuery = strings.Repeat("q", httpapi.DefaultMaxURLBytes)
+
+// bigHeader is a header set larger than the default limit, httpapi.DefaultMaxHeaderBytes, with kv added.
+func bigHeader(kv ...string) http.Header {
+	h := hdr(kv...)
+	h.Set("X-Big", strings.Repeat("h", httpapi.DefaultMaxHeaderBytes))
+	return h
 }
 
 // TestAuthNoneActsInDevTenant checks GRAPHD_AUTH=none: no token needed, any token ignored, and every request

@@ -41,8 +41,9 @@ func getPage(t *testing.T, h http.Handler, target string, header http.Header) (i
 	return rec.Code, p
 }
 
-// TestTopEndsPaging checks that the page serving the last of $top's rows has no nextLink: a link to an empty
-// page would make every client pay one more round trip.
+// TestTopEndsPaging checks that $top is a page size (contract §0.12) and that the page serving the last match
+// has no nextLink: a link to an empty page would make every client pay one more round trip. $skip applies to
+// the first page only.
 func TestTopEndsPaging(t *testing.T) {
 	t.Parallel()
 	h := fakeCollection(t, 10)
@@ -50,11 +51,13 @@ func TestTopEndsPaging(t *testing.T) {
 		query string
 		pages []int
 	}{
-		{"$top=4", []int{2, 2}},
-		{"$top=5", []int{2, 2, 1}},
+		{"$top=4", []int{2, 2, 2, 2, 2}},
+		{"$top=5", []int{2, 2, 2, 2, 2}},
 		{"$top=6&$skip=4", []int{2, 2, 2}},
 		{"$top=6&$skip=5", []int{2, 2, 1}},
-		{"$top=2", []int{2}},
+		{"$top=1", []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+		{"$top=0", []int{0}},
+		{"$skip=10", []int{0}},
 		{"", []int{2, 2, 2, 2, 2}},
 	} {
 		var got []int

@@ -2,9 +2,9 @@ package httpapi_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -14,16 +14,24 @@ import (
 	"github.com/graphd/graphd/store"
 )
 
-// fakeStore is an in-memory httpapi.ConnectorStore that behaves as store.Store does where the handlers can tell:
-// rows belong to a tenant, every change bumps the version (an empty patch changes nothing), preconditions fail
-// with odata.ErrPreconditionFailed only for rows that exist, and a string PostgreSQL text cannot hold is an
-// internal error, as the driver's would be. It can also be made unavailable, slow or panicking.
+// fakeStore is an in-memory httpapi.Store that behaves as store.Store does where the handlers can tell: entities
+// belong to a set and a tenant, every change bumps the version (an empty patch changes nothing), a create makes
+// a GUID key or the key the values derive (409 when it exists), immutable properties may only be repeated (400),
+// lastModified-style times are now on every write, preconditions fail with odata.ErrPreconditionFailed only for
+// entities that exist, and a value PostgreSQL cannot hold is refused with the store's 400. It can also be made
+// unavailable, slow or panicking.
 type fakeStore struct {
-	mu   sync.Mutex
-	rows map[string]map[string]odata.Connector // tenant → id → row
+	mu    sync.Mutex
+	model *odata.Model
+	// rows are the entities: set index → tenant → key → entity. Values slices are never changed in place, so a
+	// snapshot's shallow copies stay what they were.
+	rows map[int]map[string]map[string]odata.Entity
 	// samples are the health-metric samples, by tenant.
 	samples map[string][]odata.MetricSample
-	newID   func() string
+	// newID makes the key of a created entity of a GUID-keyed set.
+	newID func() string
+	// payloads are the cursors too long to travel in a token, by token, as store keeps them in a table.
+	payloads map[string][]byte
 	// fail, when set, is returned by every call: odata.ErrUnavailable wrapped as the store wraps it, say.
 	fail error
 	// panicWith, when non-nil, is panicked with by every call.
@@ -32,46 +40,76 @@ type fakeStore struct {
 	// when not nil, hears of each call that starts waiting.
 	block   bool
 	entered chan struct{}
-	// writes counts the calls that changed a row.
+	// writes counts the calls that changed an entity.
 	writes int
 }
 
-var _ httpapi.ConnectorStore = (*fakeStore)(nil)
+var _ httpapi.Store = (*fakeStore)(nil)
 
-func newFakeStore() *fakeStore {
+func newFakeStore() *fakeStore { return newFakeStoreOf(odata.Graph()) }
+
+// newFakeStoreOf is a fake store of another model (the toy entity's).
+func newFakeStoreOf(m *odata.Model) *fakeStore {
 	return &fakeStore{
-		rows:  map[string]map[string]odata.Connector{},
-		newID: func() string { return createdID },
+		model:    m,
+		rows:     map[int]map[string]map[string]odata.Entity{},
+		newID:    func() string { return createdID },
+		payloads: map[string][]byte{},
 	}
 }
 
-// put stores c in tenant as an import would, with version 1 or one more than the row it replaces.
-func (f *fakeStore) put(tenant string, c odata.Connector) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.rows[tenant] == nil {
-		f.rows[tenant] = map[string]odata.Connector{}
+// setOf is the set of the model whose type is t.
+func (f *fakeStore) setOf(t *odata.EntityType) *odata.EntitySet {
+	for _, s := range f.model.Sets {
+		if s.Type == t {
+			return s
+		}
 	}
-	c.Version = f.rows[tenant][c.ID].Version + 1
-	f.rows[tenant][c.ID] = c
+	panic("fake store: no set of type " + t.Name)
 }
 
-// snapshot copies every row, for checking that a rejected request changed nothing.
-func (f *fakeStore) snapshot() map[string]map[string]odata.Connector {
+func (f *fakeStore) table(set *odata.EntitySet, tenant string) map[string]odata.Entity {
+	if f.rows[set.Index] == nil {
+		f.rows[set.Index] = map[string]map[string]odata.Entity{}
+	}
+	if f.rows[set.Index][tenant] == nil {
+		f.rows[set.Index][tenant] = map[string]odata.Entity{}
+	}
+	return f.rows[set.Index][tenant]
+}
+
+// put stores e in tenant as an import would, with version 1 or one more than the entity it replaces.
+func (f *fakeStore) put(tenant string, e odata.Entity) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]map[string]odata.Connector, len(f.rows))
-	for tenant, rows := range f.rows {
-		out[tenant] = maps.Clone(rows)
+	t := f.table(f.setOf(e.Type), tenant)
+	e.Values = slices.Clone(e.Values)
+	e.Version = t[e.Key()].Version + 1
+	t[e.Key()] = e
+}
+
+// snapshot copies every entity, for checking that a rejected request changed nothing.
+func (f *fakeStore) snapshot() map[int]map[string]map[string]odata.Entity {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[int]map[string]map[string]odata.Entity, len(f.rows))
+	for set, tenants := range f.rows {
+		out[set] = make(map[string]map[string]odata.Entity, len(tenants))
+		for tenant, rows := range tenants {
+			out[set][tenant] = maps.Clone(rows)
+		}
 	}
 	return out
 }
 
-func (f *fakeStore) row(tenant, id string) (odata.Connector, bool) {
+// row is a connector of tenant.
+func (f *fakeStore) row(tenant, id string) (odata.Entity, bool) { return f.rowOf(connSet, tenant, id) }
+
+func (f *fakeStore) rowOf(set *odata.EntitySet, tenant, key string) (odata.Entity, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, ok := f.rows[tenant][id]
-	return c, ok
+	e, ok := f.rows[set.Index][tenant][key]
+	return e, ok
 }
 
 // enter applies the failure modes; it returns with f.mu held when the call may proceed.
@@ -99,80 +137,99 @@ func (f *fakeStore) enter(ctx context.Context) error {
 	return nil
 }
 
-func (f *fakeStore) Get(ctx context.Context, tenant, id string) (odata.Connector, error) {
+func (f *fakeStore) Get(ctx context.Context, set *odata.EntitySet, tenant, key string) (odata.Entity, error) {
 	if err := f.enter(ctx); err != nil {
-		return odata.Connector{}, err
+		return odata.Entity{}, err
 	}
 	defer f.mu.Unlock()
-	checkGUID(id)
-	c, ok := f.rows[tenant][id]
+	checkKey(set, key)
+	e, ok := f.rows[set.Index][tenant][key]
 	if !ok {
-		return odata.Connector{}, odata.ErrNotFound
+		return odata.Entity{}, odata.ErrNotFound
 	}
-	return c, nil
+	return e, nil
 }
 
-func (f *fakeStore) Create(ctx context.Context, tenant string, p *odata.Patch) (odata.Connector, error) {
+func (f *fakeStore) Create(ctx context.Context, set *odata.EntitySet, tenant string, p *odata.Patch, now odata.DateTimeOffset) (odata.Entity, error) {
 	if err := f.enter(ctx); err != nil {
-		return odata.Connector{}, err
+		return odata.Entity{}, err
 	}
 	defer f.mu.Unlock()
-	c := odata.NewConnector(f.newID(), p)
-	if err := storable(&c); err != nil {
-		return odata.Connector{}, err
+	e := odata.NewEntity(set.Type, "", p, now)
+	key := f.newID()
+	if set.Type.KeyKind == odata.KeyString {
+		var err error
+		if key, err = set.Type.DeriveKey(e.Values); err != nil {
+			return odata.Entity{}, err
+		}
 	}
-	if _, dup := f.rows[tenant][c.ID]; dup {
-		return odata.Connector{}, errors.New("fake store: duplicate key value violates unique constraint")
+	e.Values[0] = odata.Str(key)
+	if err := storable(&e); err != nil {
+		return odata.Entity{}, err
 	}
-	if f.rows[tenant] == nil {
-		f.rows[tenant] = map[string]odata.Connector{}
+	t := f.table(set, tenant)
+	if _, dup := t[key]; dup {
+		return odata.Entity{}, odata.Errorf(odata.KindConflict, odata.CodeConflict, "A %s with the id '%s' already exists.", set.Type.Name, capText(key))
 	}
-	c.Version = 1
-	f.rows[tenant][c.ID] = c
+	e.Version = 1
+	t[key] = e
 	f.writes++
-	return c, nil
+	return e, nil
 }
 
-func (f *fakeStore) Update(ctx context.Context, tenant, id string, p *odata.Patch, cond store.Precondition) (odata.Connector, error) {
+func (f *fakeStore) Update(ctx context.Context, set *odata.EntitySet, tenant, key string, p *odata.Patch, cond store.Precondition, now odata.DateTimeOffset) (odata.Entity, error) {
 	if err := f.enter(ctx); err != nil {
-		return odata.Connector{}, err
+		return odata.Entity{}, err
 	}
 	defer f.mu.Unlock()
-	checkGUID(id)
-	c, ok := f.rows[tenant][id]
+	checkKey(set, key)
+	e, ok := f.rows[set.Index][tenant][key]
 	if !ok {
-		return odata.Connector{}, odata.ErrNotFound
+		return odata.Entity{}, odata.ErrNotFound
 	}
-	if cond.Set && !hasVersion(cond, c.Version) {
-		return odata.Connector{}, odata.ErrPreconditionFailed
+	for i := range set.Type.Properties {
+		prop := &set.Type.Properties[i]
+		if prop.Immutable && p.Has(prop.ID) && !p.Get(prop.ID).Equal(e.Values[i], prop.Type) {
+			return odata.Entity{}, odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure,
+				"The property '%s' cannot be changed after the %s is created.", prop.Name, set.Type.Name)
+		}
+	}
+	if cond.Set && !slices.Contains(cond.Versions, e.Version) {
+		return odata.Entity{}, odata.ErrPreconditionFailed
 	}
 	if p.Len() == 0 {
-		return c, nil
+		return e, nil
 	}
-	p.Apply(&c)
-	if err := storable(&c); err != nil {
-		return odata.Connector{}, err
+	e.Values = slices.Clone(e.Values)
+	p.Apply(&e)
+	for i := range set.Type.Properties {
+		if set.Type.Properties[i].ServerSet == odata.SetOnWrite {
+			e.Values[i] = odata.Time(now)
+		}
 	}
-	c.Version++
-	f.rows[tenant][id] = c
+	if err := storable(&e); err != nil {
+		return odata.Entity{}, err
+	}
+	e.Version++
+	f.rows[set.Index][tenant][key] = e
 	f.writes++
-	return c, nil
+	return e, nil
 }
 
-func (f *fakeStore) Delete(ctx context.Context, tenant, id string, cond store.Precondition) error {
+func (f *fakeStore) Delete(ctx context.Context, set *odata.EntitySet, tenant, key string, cond store.Precondition) error {
 	if err := f.enter(ctx); err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
-	checkGUID(id)
-	c, ok := f.rows[tenant][id]
+	checkKey(set, key)
+	e, ok := f.rows[set.Index][tenant][key]
 	if !ok {
 		return odata.ErrNotFound
 	}
-	if cond.Set && !hasVersion(cond, c.Version) {
+	if cond.Set && !slices.Contains(cond.Versions, e.Version) {
 		return odata.ErrPreconditionFailed
 	}
-	delete(f.rows[tenant], id)
+	delete(f.rows[set.Index][tenant], key)
 	f.writes++
 	return nil
 }
@@ -185,33 +242,33 @@ func (f *fakeStore) Ping(ctx context.Context) error {
 	return nil
 }
 
-func hasVersion(cond store.Precondition, v int64) bool {
-	for _, w := range cond.Versions {
-		if w == v {
-			return true
-		}
-	}
-	return false
-}
-
-// checkGUID panics, as a uuid column would fail the query, when the handlers pass a key that is not a
-// lower-case GUID: they must have answered 404 before asking the store.
-func checkGUID(id string) {
-	if g, ok := odata.ParseGUID(id); !ok || g != id {
-		panic(fmt.Sprintf("fake store: the handler passed the key %q, which is not a lower-case GUID", id))
+// checkKey panics, as the key column would fail the query or miss, when the handlers pass a key that is not in
+// its set's canonical form (a lower-case GUID, a lower-case derived key): they must have answered 404 before
+// asking the store.
+func checkKey(set *odata.EntitySet, key string) {
+	if k, ok := set.Type.Key(key); !ok || k != key {
+		panic(fmt.Sprintf("fake store: the handler passed the key %q of %s, which is not canonical", key, set.Name))
 	}
 }
 
-// storable refuses what PostgreSQL would: NUL in text, invalid UTF-8, a timestamp outside the CHECK ranges.
-func storable(c *odata.Connector) error {
-	for _, s := range []odata.NullString{c.ConnectorName, c.MachineName, c.ConnectorVersion} {
-		if strings.IndexByte(s.Value, 0) >= 0 || !utf8.ValidString(s.Value) {
-			return errors.New("fake store: ERROR: invalid byte sequence for encoding \"UTF8\" (SQLSTATE 22021)")
+// storable refuses what PostgreSQL would, with the store's 400: NUL in text, invalid UTF-8, a time outside the
+// CHECK ranges.
+func storable(e *odata.Entity) error {
+	bad := odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure, "A value cannot be stored: it is outside what the property allows.")
+	for i := range e.Type.Properties {
+		v := e.Values[i]
+		if v.Null {
+			continue
 		}
-	}
-	for _, t := range []odata.DateTimeOffset{c.EnrollmentDateTime, c.LastCheckinDateTime} {
-		if !t.Valid() {
-			return errors.New("fake store: ERROR: new row violates check constraint (SQLSTATE 23514)")
+		switch e.Type.Properties[i].Type {
+		case odata.EdmString:
+			if strings.IndexByte(v.Str, 0) >= 0 || !utf8.ValidString(v.Str) {
+				return bad
+			}
+		case odata.EdmDateTimeOffset:
+			if !v.Time.Valid() {
+				return bad
+			}
 		}
 	}
 	return nil
@@ -222,3 +279,16 @@ type unavailableError struct{ cause error }
 
 func (e *unavailableError) Error() string   { return "database unavailable: " + e.cause.Error() }
 func (e *unavailableError) Unwrap() []error { return []error{odata.ErrUnavailable, e.cause} }
+
+// capText shortens client text in a message to 64 bytes, as store and httpapi quote it.
+func capText(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -2,9 +2,11 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,6 +23,8 @@ type fuzzVariant struct {
 	gzip    bool // compress the body first
 	chunked bool
 	allowed []int
+	// pfx: the request addresses userPfxCertificates (aliceRow, or a create) rather than the seed's connector.
+	pfx bool
 }
 
 var fuzzVariants = []fuzzVariant{
@@ -32,6 +36,9 @@ var fuzzVariants = []fuzzVariant{
 	{name: "StaleIfMatch", method: "PATCH", path: seedItem, header: jsonHdr("If-Match", `W/"2"`), allowed: []int{400, 412, 413}},
 	{name: "UnknownID", method: "PATCH", path: collection + "/" + missingID, header: jsonHdr("Accept", "application/json;odata.metadata=full"), allowed: []int{400, 404, 413}},
 	{name: "Create", method: "POST", path: collection, header: hdr("Content-Type", "application/json; charset=utf-8"), chunked: true, allowed: []int{201, 400, 413}},
+	{name: "PfxPatch", method: "PATCH", path: pfxItem, header: jsonHdr(), pfx: true, allowed: []int{200, 400, 413}},
+	{name: "PfxPatchBareMinimal", method: "PATCH", path: pfxCollection + "(" + aliceKey + ")", header: jsonHdr("Prefer", "return=minimal"), pfx: true, allowed: []int{204, 400, 413}},
+	{name: "PfxCreate", method: "POST", path: pfxCollection, header: jsonHdr(), pfx: true, allowed: []int{201, 400, 409, 413}},
 }
 
 // fuzzMaxBody is small so that the fuzzer reaches the size limit too.
@@ -51,10 +58,17 @@ func FuzzPatchHandler(f *testing.F) {
 		f.Add([]byte(`{"connectorName":null,"@odata.type":"#microsoft.graph.certificateConnectorDetails","id":"`+seedID+`"}`), uint8(i))
 	}
 	f.Add(gzipped(f, seedRequest(f)), uint8(2))
+	pfxVariant := uint8(slices.IndexFunc(fuzzVariants, func(v fuzzVariant) bool { return v.name == "PfxPatch" }))
+	for _, tc := range pfxCases(f) {
+		if tc.method == "PATCH" || tc.method == "POST" {
+			f.Add(tc.body, pfxVariant+uint8(len(tc.name)%3))
+		}
+	}
 	f.Fuzz(func(t *testing.T, body []byte, variant uint8) {
 		v := fuzzVariants[int(variant)%len(fuzzVariants)]
 		fake := newFakeStore()
 		fake.put(odata.DevTenantID, seedRow(t))
+		fake.put(odata.DevTenantID, aliceRow(t))
 		cfg := testConfig(nil)
 		cfg.MaxBodyBytes = fuzzMaxBody
 		h := httpapi.NewServer(cfg, fake)
@@ -79,11 +93,19 @@ func FuzzPatchHandler(f *testing.F) {
 			return
 		}
 		// Accepted: what the response says is what the store now holds.
-		id := seedID
+		set, id := connSet, seedID
+		if v.pfx {
+			set, id = pfxSet, aliceKey
+		}
 		if res.StatusCode == http.StatusCreated {
 			id = createdID
+			if v.pfx {
+				var created struct{ ID string }
+				_ = json.Unmarshal(got, &created)
+				id = created.ID
+			}
 		}
-		row, ok := fake.row(odata.DevTenantID, id)
+		row, ok := fake.rowOf(set, odata.DevTenantID, id)
 		if !ok {
 			t.Fatalf("%s: %d but no row %s", v.name, res.StatusCode, id)
 		}
@@ -93,7 +115,7 @@ func FuzzPatchHandler(f *testing.F) {
 		if res.StatusCode == http.StatusNoContent {
 			return
 		}
-		want := odata.AppendConnector(nil, &row, odata.EntityOptions{ServiceRoot: publicURL, Context: true, Metadata: metadataOf(res)})
+		want := odata.AppendEntity(nil, set, &row, odata.EntityOptions{ServiceRoot: publicURL, Context: true, Metadata: metadataOf(res)})
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: the response\n%s\ndiffers from the stored row\n%s", v.name, got, want)
 		}

@@ -24,6 +24,7 @@ type apiCase struct {
 	name    string
 	method  string
 	path    string
+	query   string // the raw query, without '?'
 	header  http.Header
 	body    []byte
 	chunked bool // send the body without Content-Length
@@ -32,8 +33,10 @@ type apiCase struct {
 	// fakeOnly marks the cases that need the fake store (its failure modes, its fixed new id); the others also
 	// run against PostgreSQL in integration_test.go, with the same goldens.
 	fakeOnly bool
-	setup    func(*fakeStore)
-	check    func(t *testing.T, r result)
+	// extra are entities the development tenant holds besides the seed's row.
+	extra []odata.Entity
+	setup func(*fakeStore)
+	check func(t *testing.T, r result)
 }
 
 // result is a response with what a case's check may want to look at.
@@ -42,8 +45,10 @@ type result struct {
 	body []byte
 	fake *fakeStore // nil against PostgreSQL
 	log  *logBuffer
-	// row is the seed's row after the request, or ok=false when it is gone.
-	row   func() (odata.Connector, bool)
+	// row is the seed's row after the request, or ok=false when it is gone; get is any entity of the
+	// development tenant.
+	row   func() (odata.Entity, bool)
+	get   func(set *odata.EntitySet, key string) (odata.Entity, bool)
 	wants apiCase
 }
 
@@ -128,13 +133,13 @@ func apiCases(tb testing.TB) []apiCase {
 	unavailable := func(f *fakeStore) { f.fail = &unavailableError{cause: io.ErrUnexpectedEOF} }
 	panics := func(f *fakeStore) { f.panicWith = "fake store exploded" }
 
-	return []apiCase{
+	cases := []apiCase{
 		// The seed and PATCH that succeeds.
 		{name: "PatchSeed", method: "PATCH", path: seedItem, header: jsonHdr(), body: seed, status: 200,
 			check: func(t *testing.T, r result) {
 				checkSeedMembers(t, r.body)
 				row, _ := r.row()
-				if got := row.EnrollmentDateTime.String(); got != "2016-12-31T23:57:59.3726057-08:00" {
+				if got := row.Get("enrollmentDateTime").Time.String(); got != "2016-12-31T23:57:59.3726057-08:00" {
 					t.Errorf("stored enrollmentDateTime = %s", got)
 				}
 			}},
@@ -347,6 +352,7 @@ func apiCases(tb testing.TB) []apiCase {
 		{name: "DeleteUnavailable", method: "DELETE", path: seedItem, status: 503, code: odata.CodeServiceNotAvailable, fakeOnly: true, setup: unavailable},
 		{name: "ReadyzUnavailable", method: "GET", path: "/readyz", status: 503, fakeOnly: true, setup: unavailable},
 	}
+	return append(cases, protocolCases(tb)...)
 }
 
 // newRequest builds the case's request for a handler or, with base set, for a real server at base.
@@ -359,17 +365,21 @@ func (tc *apiCase) newRequest(tb testing.TB, base string) *http.Request {
 			body = chunkedReader{body}
 		}
 	}
+	target := tc.path
+	if tc.query != "" {
+		target += "?" + tc.query
+	}
 	var req *http.Request
 	if base == "" {
-		req = httptest.NewRequestWithContext(tb.Context(), tc.method, "http://graph.example.test"+tc.path, body)
+		req = httptest.NewRequestWithContext(tb.Context(), tc.method, "http://graph.example.test"+target, body)
 	} else {
 		var err error
-		if req, err = http.NewRequestWithContext(tb.Context(), tc.method, base+tc.path, body); err != nil {
+		if req, err = http.NewRequestWithContext(tb.Context(), tc.method, base+target, body); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	if req.URL.Path != tc.path || req.URL.RawQuery != "" {
-		tb.Fatalf("the path %q was read as %q", tc.path, req.URL.Path)
+	if req.URL.Path != tc.path && req.URL.EscapedPath() != tc.path || req.URL.RawQuery != tc.query {
+		tb.Fatalf("the path %q and query %q were read as %q and %q", tc.path, tc.query, req.URL.EscapedPath(), req.URL.RawQuery)
 	}
 	if tc.chunked {
 		// Unknown to both the server side (httptest) and the client side (the transport then sends it chunked).
@@ -423,8 +433,8 @@ func checkResult(t *testing.T, r result) {
 		}
 	case res.StatusCode >= 400 && !strings.HasPrefix(tc.path, "/readyz"):
 		checkEnvelope(t, res, r.body, tc.code)
-	case res.StatusCode == http.StatusOK && strings.HasPrefix(tc.path, collection+"/") && len(tc.path) > len(collection)+1 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json"),
-		res.StatusCode == http.StatusOK && strings.HasPrefix(tc.path, collection+"('"), res.StatusCode == http.StatusCreated:
+	case res.StatusCode == http.StatusOK && isItemPath(tc.path) && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json"),
+		res.StatusCode == http.StatusCreated:
 		ms := members(t, r.body)
 		seen := map[string]bool{}
 		for _, m := range ms {
@@ -446,11 +456,33 @@ func checkResult(t *testing.T, r result) {
 	checkGolden(t, tc.name, render(res, r.body))
 }
 
+// isItemPath reports whether a path addresses one entity of a set (in the canonical spelling), rather than a
+// collection, its count or an action.
+func isItemPath(path string) bool {
+	for _, c := range []string{collection, pfxCollection} {
+		rest, ok := strings.CutPrefix(path, c)
+		if !ok || rest == "" || rest == "/" {
+			continue
+		}
+		rest = strings.TrimSuffix(rest, "/")
+		switch {
+		case rest[0] == '(':
+			return !strings.Contains(rest, ")/")
+		case rest[0] == '/':
+			return !strings.Contains(rest[1:], "/") && rest != "/$count"
+		}
+	}
+	return false
+}
+
 // serve runs one case against a fresh fake store holding the seed's row.
 func serve(t *testing.T, tc apiCase) result {
 	t.Helper()
 	fake := newFakeStore()
 	fake.put(odata.DevTenantID, seedRow(t))
+	for _, e := range tc.extra {
+		fake.put(odata.DevTenantID, e)
+	}
 	var logs logBuffer
 	h := httpapi.NewServer(testConfig(logs.logger()), fake)
 	if tc.setup != nil {
@@ -472,7 +504,10 @@ func serve(t *testing.T, tc apiCase) result {
 		}
 	}
 	return result{res: res, body: rec.Body.Bytes(), fake: fake, log: &logs, wants: tc,
-		row: func() (odata.Connector, bool) { return fake.row(odata.DevTenantID, seedID) }}
+		row: func() (odata.Entity, bool) { return fake.row(odata.DevTenantID, seedID) },
+		get: func(set *odata.EntitySet, key string) (odata.Entity, bool) {
+			return fake.rowOf(set, odata.DevTenantID, key)
+		}}
 }
 
 func TestHandlers(t *testing.T) {
@@ -652,13 +687,13 @@ func TestPatchThenGet(t *testing.T) {
 func TestFakeStoreFaithful(t *testing.T) {
 	t.Parallel()
 	f := newFakeStore()
-	var p odata.Patch
-	p.Set(odata.PropConnectorName, odata.Value{Str: "a\x00b"})
-	if _, err := f.Create(t.Context(), odata.DevTenantID, &p); err == nil {
-		t.Error("the fake store stored a NUL")
+	p := odata.NewPatch(connSet.Type)
+	p.SetName("connectorName", odata.Str("a\x00b"))
+	if _, err := f.Create(t.Context(), connSet, odata.DevTenantID, &p, odata.DateTimeOffset{}); odata.ErrorKind(err) != odata.KindInvalid {
+		t.Errorf("the fake store stored a NUL: %v", err)
 	}
 	f.put(odata.DevTenantID, seedRow(t))
-	if _, err := f.Get(t.Context(), "00000000-0000-4000-8000-000000000002", seedID); !errors.Is(err, odata.ErrNotFound) {
+	if _, err := f.Get(t.Context(), connSet, "00000000-0000-4000-8000-000000000002", seedID); !errors.Is(err, odata.ErrNotFound) {
 		t.Errorf("Get in another tenant: %v", err)
 	}
 }

@@ -117,7 +117,7 @@ func TestSQLInjection(t *testing.T) {
 	s := newDevServer(t, func(c *httpapi.Config) { c.PageSize = 1000 })
 	const tok = ""
 	gen := newTestRows()
-	var rowsA []odata.Connector
+	var rowsA []odata.Entity
 	// Rows whose values are payloads, so a literal match has something to find.
 	for i, p := range injectionPayloads {
 		if strings.ContainsRune(p, 0) || !utf8Valid(p) {
@@ -125,21 +125,17 @@ func TestSQLInjection(t *testing.T) {
 		}
 		c := connector(gen.id(), p)
 		if i%3 == 0 {
-			c.MachineName = odata.Str(p)
+			c.Set("machineName", odata.Str(p))
 		}
 		if i%4 == 0 {
-			c.ConnectorName = odata.NullString{}
+			c.Set("connectorName", odata.Null)
 		}
 		rowsA = append(rowsA, c)
 	}
 	rowsA = append(rowsA, connector(gen.id(), "a"), connector(gen.id(), "pwned"))
-	if _, err := s.store.Import(t.Context(), odata.DevTenantID, rowsA, sample(rowsA[0].ID, "m", "2024-01-01T00:00:00Z", 1, 1)); err != nil {
-		t.Fatal(err)
-	}
-	rowsB := []odata.Connector{connector(gen.id(), "a"), connector(gen.id(), "'"), connector(seedID, "b-secret")}
-	if _, err := s.store.Import(t.Context(), tenantB, rowsB, sample(seedID, "m", "2024-01-01T00:00:00Z", 5, 5)); err != nil {
-		t.Fatal(err)
-	}
+	importEntities(t, s.store, odata.DevTenantID, rowsA, sample(rowsA[0].Key(), "m", "2024-01-01T00:00:00Z", 1, 1))
+	rowsB := []odata.Entity{connector(gen.id(), "a"), connector(gen.id(), "'"), connector(seedID, "b-secret")}
+	importEntities(t, s.store, tenantB, rowsB, sample(seedID, "m", "2024-01-01T00:00:00Z", 5, 5))
 	beforeA, beforeB := s.rows(t, odata.DevTenantID), s.rows(t, tenantB)
 	for i := range rowsA {
 		rowsA[i].Version = 1
@@ -179,12 +175,12 @@ func TestSQLInjection(t *testing.T) {
 		// Payloads as values the store binds: metric names and If-Match.
 		js, _ := json.Marshal(p)
 		probes = append(probes,
-			probe{method: "POST", path: collection + "/" + rowsA[0].ID + "/getHealthMetrics", header: jsonHdr(), body: `{"metricNames":[` + string(js) + `]}`, allowed: []int{200, 400}},
-			probe{method: "POST", path: collection + "/" + rowsA[0].ID + "/getHealthMetricTimeSeries", header: jsonHdr(),
+			probe{method: "POST", path: collection + "/" + rowsA[0].Key() + "/getHealthMetrics", header: jsonHdr(), body: `{"metricNames":[` + string(js) + `]}`, allowed: []int{200, 400}},
+			probe{method: "POST", path: collection + "/" + rowsA[0].Key() + "/getHealthMetricTimeSeries", header: jsonHdr(),
 				body: `{"timeSeries":{"metricName":` + string(js) + `,"startDateTime":"2000-01-01T00:00:00Z"}}`, allowed: []int{200, 400}},
 		)
 		if ifMatch := strings.Map(printable, p); !strings.Contains(ifMatch, "*") {
-			probes = append(probes, probe{method: "DELETE", path: collection + "/" + rowsA[1].ID, header: hdr("If-Match", ifMatch), allowed: []int{412}})
+			probes = append(probes, probe{method: "DELETE", path: collection + "/" + rowsA[1].Key(), header: hdr("If-Match", ifMatch), allowed: []int{412}})
 		}
 	}
 
@@ -300,12 +296,13 @@ func (s authServer) tables(t *testing.T) map[string]int64 {
 }
 
 // checkAgainstReference checks a 200 answer to a collection query against odata's reference evaluation of the
-// same query string over the tenant's rows: the same rows, in the same order, shaped by $select.
-func checkAgainstReference(t *testing.T, path string, body []byte, rows []odata.Connector) {
+// same query string over the tenant's rows: the same rows, in the same order, shaped by $select, and a
+// nextLink exactly when $top (the page size) leaves matches for later pages.
+func checkAgainstReference(t *testing.T, path string, body []byte, rows []odata.Entity) {
 	t.Helper()
 	_, raw, _ := strings.Cut(path, "?")
 	if strings.HasPrefix(path, collection+"/$count") {
-		q, err := odata.ParseQuery(raw, false)
+		q, err := odata.ParseQuery(connSet.Type, raw, odata.ForCount)
 		if err != nil {
 			t.Errorf("%s: 200, but odata.ParseQuery refuses it: %v", path, err)
 			return
@@ -324,7 +321,7 @@ func checkAgainstReference(t *testing.T, path string, body []byte, rows []odata.
 	if !strings.HasPrefix(path, collection+"?") {
 		return
 	}
-	q, err := odata.ParseQuery(raw, false)
+	q, err := odata.ParseQuery(connSet.Type, raw, odata.ForCollection)
 	if err != nil {
 		t.Errorf("%s: 200, but odata.ParseQuery refuses it: %v", path, err)
 		return
@@ -333,20 +330,23 @@ func checkAgainstReference(t *testing.T, path string, body []byte, rows []odata.
 		t.Errorf("%s: a made-up $skiptoken was accepted", path)
 		return
 	}
-	var want []odata.Connector
+	now := odata.FromTime(pinnedNow.UTC())
+	var want []odata.Entity
 	for i := range rows {
-		if odata.Match(q.Filter, &rows[i], odata.FromTime(pinnedNow.UTC())) {
+		if odata.Match(q.Filter, &rows[i], now) {
 			want = append(want, rows[i])
 		}
 	}
-	slices.SortFunc(want, func(a, b odata.Connector) int { return referenceCompare(&a, &b, q.OrderBy) })
+	slices.SortFunc(want, func(a, b odata.Entity) int { return odata.CompareOrder(&a, &b, q.OrderBy, now) })
 	want = want[min(int(q.Skip), len(want)):]
-	if q.Top >= 0 {
-		want = want[:min(int(q.Top), len(want))]
+	more := false
+	if q.Top >= 0 && int(q.Top) < len(want) {
+		// $top=0 is an empty page that ends the listing.
+		want, more = want[:q.Top], q.Top > 0
 	}
 	page := decodePage(t, body)
-	if page.NextLink != "" {
-		t.Errorf("%s: paged, the fixture fits one page", path)
+	if (page.NextLink != "") != more {
+		t.Errorf("%s: nextLink %q, want one: %v (the fixture fits one page of the default size)", path, page.NextLink, more)
 	}
 	checkItems(t, path, page.Value, want, odata.MetadataMinimal, q.Select)
 }

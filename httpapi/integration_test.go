@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -51,18 +53,38 @@ func newPGServerLogging(t *testing.T, logs *logBuffer) pgServer {
 	return pgServer{url: srv.URL, store: st, chunked: &chunked}
 }
 
-func (s pgServer) importRow(t *testing.T, c odata.Connector) {
+func (s pgServer) importRow(t *testing.T, c odata.Entity) {
 	t.Helper()
-	if _, err := s.store.Import(t.Context(), odata.DevTenantID, []odata.Connector{c}); err != nil {
+	importEntities(t, s.store, odata.DevTenantID, []odata.Entity{c})
+}
+
+// importEntities imports entities of any sets of the store's model, and samples, into tenant.
+func importEntities(t *testing.T, st *store.Store, tenant string, es []odata.Entity, samples ...odata.MetricSample) {
+	t.Helper()
+	if err := tryImport(t, st, tenant, es, samples...); err != nil {
 		t.Fatalf("import: %v", err)
 	}
 }
 
-func (s pgServer) row(t *testing.T, id string) (odata.Connector, bool) {
+func tryImport(t *testing.T, st *store.Store, tenant string, es []odata.Entity, samples ...odata.MetricSample) error {
 	t.Helper()
-	c, err := s.store.Get(t.Context(), odata.DevTenantID, id)
+	m := st.Model()
+	set := odata.ImportSet{Entities: make([][]odata.Entity, len(m.Sets)), Samples: samples}
+	for _, e := range es {
+		i := slices.IndexFunc(m.Sets, func(s *odata.EntitySet) bool { return s.Type == e.Type })
+		if i < 0 {
+			t.Fatalf("import: the store's model has no set of type %s", e.Type.Name)
+		}
+		set.Entities[i] = append(set.Entities[i], e)
+	}
+	return st.Import(t.Context(), tenant, &set)
+}
+
+func (s pgServer) row(t *testing.T, id string) (odata.Entity, bool) {
+	t.Helper()
+	c, err := s.store.Get(t.Context(), connSet, odata.DevTenantID, id)
 	if errors.Is(err, odata.ErrNotFound) {
-		return odata.Connector{}, false
+		return odata.Entity{}, false
 	}
 	if err != nil {
 		t.Fatalf("get: %v", err)
@@ -99,8 +121,8 @@ func (s pgServer) send(t *testing.T, tc *apiCase) (*http.Response, []byte) {
 func TestIntegrationSeed(t *testing.T) {
 	t.Parallel()
 	s := newPGServer(t)
-	var empty odata.Patch
-	s.importRow(t, odata.NewConnector(seedID, &empty))
+	empty := odata.NewPatch(connSet.Type)
+	s.importRow(t, odata.NewEntity(connSet.Type, seedID, &empty, odata.DateTimeOffset{}))
 
 	res, body := s.do(t, "PATCH", seedItem, hdr("Content-type", "application/json"), seedRequest(t))
 	if res.StatusCode != http.StatusOK {
@@ -123,7 +145,7 @@ func TestIntegrationSeed(t *testing.T) {
 		t.Errorf("GET after PATCH differs:\nPATCH %s\nGET   %s", body, got)
 	}
 	row, _ := s.row(t, seedID)
-	if got := row.LastCheckinDateTime.String(); got != "2017-01-01T00:02:46.0431416-08:00" {
+	if got := row.Get("lastCheckinDateTime").Time.String(); got != "2017-01-01T00:02:46.0431416-08:00" {
 		t.Errorf("stored lastCheckinDateTime = %s", got)
 	}
 }
@@ -227,7 +249,7 @@ func TestIntegrationKeyForms(t *testing.T) {
 			t.Errorf("PATCH %s answered with another id: %s", path, body)
 		}
 		row, _ := s.row(t, seedID)
-		if row.ConnectorName.Value != name || row.Version != int64(i+2) {
+		if row.Get("connectorName").Str != name || row.Version != int64(i+2) {
 			t.Errorf("after PATCH %s the row is %+v", path, row)
 		}
 		res, got := s.do(t, "GET", path, nil, nil)
@@ -260,8 +282,8 @@ func TestIntegrationRejectedRequests(t *testing.T) {
 		n++
 		t.Run(tc.name, func(t *testing.T) {
 			res, body := s.send(t, &tc)
-			checkResult(t, result{res: res, body: body, wants: tc, row: func() (odata.Connector, bool) { return s.row(t, seedID) }})
-			if got, ok := s.row(t, seedID); !ok || got != want {
+			checkResult(t, result{res: res, body: body, wants: tc, row: func() (odata.Entity, bool) { return s.row(t, seedID) }})
+			if got, ok := s.row(t, seedID); !ok || !reflect.DeepEqual(got, want) {
 				t.Fatalf("the row changed:\nbefore %+v\nafter  %+v", want, got)
 			}
 		})
@@ -280,13 +302,13 @@ func TestIntegrationAcceptedRequests(t *testing.T) {
 			continue
 		}
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.store.Delete(t.Context(), odata.DevTenantID, seedID, store.Precondition{})
+			err := s.store.Delete(t.Context(), connSet, odata.DevTenantID, seedID, store.Precondition{})
 			if err != nil && !errors.Is(err, odata.ErrNotFound) {
 				t.Fatal(err)
 			}
 			s.importRow(t, seedRow(t))
 			res, body := s.send(t, &tc)
-			checkResult(t, result{res: res, body: body, wants: tc, row: func() (odata.Connector, bool) { return s.row(t, seedID) }})
+			checkResult(t, result{res: res, body: body, wants: tc, row: func() (odata.Entity, bool) { return s.row(t, seedID) }})
 		})
 	}
 }
@@ -348,7 +370,7 @@ func TestIntegrationClientDisconnect(t *testing.T) {
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.row(t, seedID); got != want {
+	if got, _ := s.row(t, seedID); !reflect.DeepEqual(got, want) {
 		t.Errorf("the abandoned PATCH wrote: the row is now %+v", got)
 	}
 }

@@ -131,11 +131,39 @@ func (s *server) recordRoute(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if route := mux.CurrentRoute(r); route != nil {
 			if tpl, err := route.GetPathTemplate(); err == nil {
-				requestInfoFrom(r.Context()).route = tpl
+				requestInfoFrom(r.Context()).route = plainTemplate(tpl)
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// plainTemplate drops the patterns of a route template's variables, "('{qid:[^/]*}')" → "('{qid}')", so that
+// logs and metrics name routes as the API documents them.
+func plainTemplate(tpl string) string {
+	if strings.IndexByte(tpl, ':') < 0 {
+		return tpl
+	}
+	b := make([]byte, 0, len(tpl))
+	depth, skip := 0, false
+	for i := 0; i < len(tpl); i++ {
+		c := tpl[i]
+		switch {
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+			if depth == 0 {
+				skip = false
+			}
+		case c == ':' && depth == 1:
+			skip = true
+		}
+		if !skip {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // statusWriter records the status and size of a response.

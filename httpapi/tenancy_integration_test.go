@@ -109,10 +109,15 @@ func (s authServer) do(t *testing.T, token, method, path string, header http.Hea
 	return res, b
 }
 
-// rows reads every row of a tenant straight from the store, in id order.
-func (s authServer) rows(t *testing.T, tenant string) []odata.Connector {
+// rows reads every connector of a tenant straight from the store, in id order.
+func (s authServer) rows(t *testing.T, tenant string) []odata.Entity {
+	return s.rowsOf(t, connSet, tenant)
+}
+
+// rowsOf reads every entity of a set and tenant straight from the store, in key order.
+func (s authServer) rowsOf(t *testing.T, set *odata.EntitySet, tenant string) []odata.Entity {
 	t.Helper()
-	res, err := s.store.List(t.Context(), tenant, store.ListRequest{Query: odata.Query{Top: -1}, PageSize: 1 << 20})
+	res, err := s.store.List(t.Context(), set, tenant, store.ListRequest{Query: odata.Query{Top: -1}, PageSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,10 +159,15 @@ func (p collectionPage) ids(t *testing.T) []string {
 	return out
 }
 
-func connector(id, name string) odata.Connector {
+func connector(id, name string) odata.Entity {
 	d, _ := odata.ParseDateTimeOffset("2024-06-15T10:00:00.1234567+02:00")
-	return odata.Connector{ID: id, ConnectorName: odata.Str(name), MachineName: odata.Str("host-" + name),
-		EnrollmentDateTime: d, LastCheckinDateTime: d, ConnectorVersion: odata.Str("1.0")}
+	p := odata.NewPatch(connSet.Type)
+	p.SetName("connectorName", odata.Str(name))
+	p.SetName("machineName", odata.Str("host-"+name))
+	p.SetName("enrollmentDateTime", odata.Time(d))
+	p.SetName("lastCheckinDateTime", odata.Time(d))
+	p.SetName("connectorVersion", odata.Str("1.0"))
+	return odata.NewEntity(connSet.Type, id, &p, odata.DateTimeOffset{})
 }
 
 func sample(id, metric, when string, success, failure int64) odata.MetricSample {
@@ -181,14 +191,10 @@ func TestTenantIsolation(t *testing.T) {
 	)
 
 	// A imports two rows and metric samples; B imports a row under the same id as one of A's.
-	if _, err := s.store.Import(t.Context(), tenantA, []odata.Connector{connector(sharedID, "a-shared"), connector(otherID, "a-other")},
+	importEntities(t, s.store, tenantA, []odata.Entity{connector(sharedID, "a-shared"), connector(otherID, "a-other")},
 		sample(sharedID, "requests", "2024-06-15T10:00:00Z", 5, 1), sample(sharedID, "requests", "2024-06-15T12:00:00+01:00", 7, 2),
-		sample(sharedID, "renewals", "2024-06-15T12:00:00Z", 3, 0)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.store.Import(t.Context(), tenantB, []odata.Connector{connector(sharedID, "b-shared")}); err != nil {
-		t.Fatal(err)
-	}
+		sample(sharedID, "renewals", "2024-06-15T12:00:00Z", 3, 0))
+	importEntities(t, s.store, tenantB, []odata.Entity{connector(sharedID, "b-shared")})
 
 	// A creates, reads, patches and deletes through HTTP.
 	res, body := s.do(t, a, "POST", collection, jsonHdr(), `{"connectorName":"a-created","machineName":"m"}`)
@@ -317,12 +323,10 @@ func TestTenantIsolation(t *testing.T) {
 	}
 
 	// An import for B cannot attach samples to A's connector, and importing A's id into B makes a row of B's.
-	if _, err := s.store.Import(t.Context(), tenantB, nil, sample(created.ID, "requests", "2024-06-15T10:00:00Z", 100, 100)); err == nil {
+	if err := tryImport(t, s.store, tenantB, nil, sample(created.ID, "requests", "2024-06-15T10:00:00Z", 100, 100)); err == nil {
 		t.Error("B imported samples for A's connector")
 	}
-	if _, err := s.store.Import(t.Context(), tenantB, []odata.Connector{connector(created.ID, "b-import")}); err != nil {
-		t.Fatal(err)
-	}
+	importEntities(t, s.store, tenantB, []odata.Entity{connector(created.ID, "b-import")})
 	res, body = s.do(t, b, "GET", createdItem, nil, "")
 	if res.StatusCode != 200 || !bytes.Contains(body, []byte(`"connectorName":"b-import"`)) {
 		t.Errorf("B's own row under A's id: %d %s", res.StatusCode, body)
@@ -335,7 +339,7 @@ func TestTenantIsolation(t *testing.T) {
 	if got := s.rows(t, tenantA); !reflect.DeepEqual(got, aRows) {
 		t.Errorf("tenant A's rows changed:\nbefore %+v\nafter  %+v", aRows, got)
 	}
-	if got := s.rows(t, tenantB); len(got) != 1 || got[0].ID != created.ID {
+	if got := s.rows(t, tenantB); len(got) != 1 || got[0].Key() != created.ID {
 		t.Errorf("tenant B holds %+v, want only its import of %s", got, created.ID)
 	}
 }
@@ -346,18 +350,14 @@ func TestTenantSkipToken(t *testing.T) {
 	t.Parallel()
 	s := newAuthServer(t, nil)
 	a, b := s.token(t, tenantA), s.token(t, tenantB)
-	var rowsA, rowsB []odata.Connector
+	var rowsA, rowsB []odata.Entity
 	for _, id := range []string{"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002",
 		"00000000-0000-4000-8000-000000000003", "00000000-0000-4000-8000-000000000004"} {
 		rowsA = append(rowsA, connector(id, "a"))
 		rowsB = append(rowsB, connector(id, "b"))
 	}
-	if _, err := s.store.Import(t.Context(), tenantA, rowsA); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.store.Import(t.Context(), tenantB, rowsB); err != nil {
-		t.Fatal(err)
-	}
+	importEntities(t, s.store, tenantA, rowsA)
+	importEntities(t, s.store, tenantB, rowsB)
 	small := hdr("Prefer", "odata.maxpagesize=2")
 	first := collection + "?$filter=connectorName%20eq%20'a'%20or%20connectorName%20eq%20'b'&$select=connectorName"
 	res, body := s.do(t, a, "GET", first, small, "")
@@ -384,6 +384,16 @@ func TestTenantSkipToken(t *testing.T) {
 		return s[:i] + string(c) + s[i+1:]
 	}
 	base := strings.TrimSuffix(next, token)
+	// A query both sets answer, so that only the token's binding to its set can refuse it on the other.
+	importEntities(t, s.store, tenantA, []odata.Entity{aliceRow(t), quoteRow(t)})
+	_, body = s.do(t, a, "GET", collection+"?$top=1&$select=id", nil, "")
+	both := decodePage(t, body).NextLink
+	if both == "" {
+		t.Fatalf("no nextLink: %s", body)
+	}
+	if res, body := s.do(t, a, "GET", pfxCollection+"?$top=1&$select=id", nil, ""); res.StatusCode != 200 || decodePage(t, body).NextLink == "" {
+		t.Fatalf("the same query on userPfxCertificates: %d %s", res.StatusCode, body)
+	}
 	refused := map[string]struct{ token, link string }{
 		"OtherTenant":         {b, next},
 		"TamperedPayload":     {a, base + flip(payload, len(payload)/2) + "." + sig},
@@ -396,6 +406,8 @@ func TestTenantSkipToken(t *testing.T) {
 		"FilterDropped":       {a, collection + "?$select=connectorName&$skiptoken=" + token},
 		"OrderAdded":          {a, next + "&$orderby=connectorName"},
 		"OtherTenantNoFilter": {b, collection + "?$skiptoken=" + token},
+		"OtherSet":            {a, strings.Replace(both, "/certificateConnectorDetails?", "/userPfxCertificates?", 1)},
+		"OtherSetOtherTenant": {b, strings.Replace(both, "/certificateConnectorDetails?", "/userPfxCertificates?", 1)},
 	}
 	for name, tc := range refused {
 		res, body := s.do(t, tc.token, "GET", tc.link, small, "")
