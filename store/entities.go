@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"unicode/utf8"
 
@@ -83,59 +82,80 @@ func (s *Store) Update(ctx context.Context, set *odata.EntitySet, tenant, key st
 		}
 		return e, err
 	}
-	e, err := s.queryEntity(ctx, es, es.updateText(p.Mask(), cond.Set), es.updateArgs(tenant, key, p, cond, now)...)
-	if errors.Is(err, pgx.ErrNoRows) && (cond.Set || p.Mask()&es.immutable != 0) {
-		return odata.Entity{}, s.whyNoRow(ctx, es, tenant, key, p, cond)
+	sql, args := es.updateText(p.Mask(), cond.Set), es.updateArgs(tenant, key, p, cond, now)
+	if !cond.Set && p.Mask()&es.immutable == 0 {
+		e, err := s.queryEntity(ctx, es, sql, args...)
+		return e, translate(err)
 	}
-	return e, translate(err)
+	return s.decidedUpdate(ctx, es, sql, args, p)
 }
 
-// Delete removes an entity.
+// decidedUpdate runs an update that can fail for a row that exists (updateText): it returns the updated entity,
+// or why there is none, as of the statement's one instant.
+func (s *Store) decidedUpdate(ctx context.Context, es *entitySQL, sql string, args []any, p *odata.Patch) (odata.Entity, error) {
+	rows, err := s.db(ctx).Query(ctx, sql, args...)
+	if err != nil {
+		return odata.Entity{}, translate(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return odata.Entity{}, translate(err)
+		}
+		return odata.Entity{}, odata.ErrNotFound
+	}
+	fds, raw := rows.FieldDescriptions(), rows.RawValues()
+	k := 1 + es.nImmutable // cur's columns: the version, then the immutable properties
+	if raw[k] != nil {
+		var e odata.Entity
+		if err := es.decodeRow(fds[k:], raw[k:], &e); err != nil {
+			return odata.Entity{}, err
+		}
+		rows.Close()
+		return e, translate(rows.Err())
+	}
+	j := 1
+	for i := range es.cols {
+		if es.immutable&(1<<uint(i)) == 0 {
+			continue
+		}
+		cur, err := decodeValue(&es.cols[i], fds[j].Format, raw[j])
+		if err != nil {
+			return odata.Entity{}, err
+		}
+		j++
+		id := odata.PropertyID(i)
+		if p.Has(id) && !p.Get(id).Equal(cur, es.cols[i].prop.Type) {
+			return odata.Entity{}, odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure,
+				"The property '%s' cannot be changed after the %s is created.", es.cols[i].prop.Name, es.t.Name)
+		}
+	}
+	return odata.Entity{}, odata.ErrPreconditionFailed
+}
+
+// Delete removes an entity. With a version condition, the statement itself tells a missing entity (404) from a
+// stale version (412).
 func (s *Store) Delete(ctx context.Context, set *odata.EntitySet, tenant, key string, cond Precondition) error {
 	es := s.sql(set)
-	var tagErr error
-	var affected int64
-	if cond.Set {
-		tag, err := s.db(ctx).Exec(ctx, es.deleteSQL[1], tenant, key, cond.Versions)
-		affected, tagErr = tag.RowsAffected(), err
-	} else {
+	if !cond.Set {
 		tag, err := s.db(ctx).Exec(ctx, es.deleteSQL[0], tenant, key)
-		affected, tagErr = tag.RowsAffected(), err
-	}
-	if tagErr != nil {
-		return translate(tagErr)
-	}
-	if affected == 0 {
-		if cond.Set {
-			return s.whyNoRow(ctx, es, tenant, key, nil, cond)
+		if err != nil {
+			return translate(err)
 		}
-		return odata.ErrNotFound
+		if tag.RowsAffected() == 0 {
+			return odata.ErrNotFound
+		}
+		return nil
 	}
-	return nil
-}
-
-// whyNoRow tells why a conditional statement touched no row: the entity is missing (404), the patch changes an
-// immutable property (400), or the version is stale (412). It runs only on that failure path, so the success
-// path stays one round trip. Inside a transaction it reads on that transaction.
-func (s *Store) whyNoRow(ctx context.Context, es *entitySQL, tenant, key string, p *odata.Patch, cond Precondition) error {
-	cur, err := s.queryEntity(ctx, es, es.getSQL, tenant, key)
-	if err != nil {
+	var version int64
+	var deleted bool
+	if err := s.db(ctx).QueryRow(ctx, es.deleteSQL[1], tenant, key, cond.Versions).Scan(&version, &deleted); err != nil {
 		return translate(err)
 	}
-	if p != nil {
-		for i := range es.cols {
-			id := odata.PropertyID(i)
-			if es.immutable&(1<<uint(i)) != 0 && p.Has(id) && !p.Get(id).Equal(cur.Values[i], es.cols[i].prop.Type) {
-				return odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure,
-					"The property '%s' cannot be changed after the %s is created.", es.cols[i].prop.Name, es.t.Name)
-			}
-		}
-	}
-	if cond.Set {
+	if !deleted {
 		return odata.ErrPreconditionFailed
 	}
-	// The row changed between the statement and this read.
-	return odata.Errorf(odata.KindConflict, odata.CodeConflict, "The %s changed while it was being updated. Retry the request.", es.t.Name)
+	return nil
 }
 
 // Import upserts the entities of every set and the health-metric samples in one transaction: an entity that

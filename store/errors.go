@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 
 	"github.com/graphd/graphd/odata"
@@ -48,6 +49,9 @@ func limitError(e *pgconn.PgError) *odata.Error {
 	case "54000": // program_limit_exceeded, such as an index row too large
 		return odata.Errorf(odata.KindInvalid, odata.CodeModelValidationFailure,
 			"A value is too large for the database to index or store; shorten it.")
+	case "54001": // statement_too_complex: a query nesting thousands of levels exhausts the server's stack
+		return odata.Errorf(odata.KindInvalid, odata.CodeBadRequest,
+			"The query nests too deeply for the database to evaluate; simplify $filter or $orderby.")
 	case "22001", "22003", "22008", "22P05", "22021", "23502", "23514", "22P02":
 		// string too long, numeric or datetime out of range, untranslatable character, invalid byte sequence,
 		// not-null or check violation, invalid text representation
@@ -88,8 +92,9 @@ func unavailable(err error) bool {
 	}
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error
+	// An unexpected EOF is a connection the server closed mid-answer (an immediate shutdown or a crash).
 	return errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) ||
-		pgconn.SafeToRetry(err) || errors.Is(err, net.ErrClosed)
+		pgconn.SafeToRetry(err) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // unavailableError is odata.ErrUnavailable that keeps its cause for the server log.

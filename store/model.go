@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -52,6 +53,9 @@ type entitySQL struct {
 	table      string
 	cols       []column // by PropertyID
 	selectList string   // every column in property order, then version
+	// qualifiedSelect is selectList with the table's name, for RETURNING beside cur's columns.
+	qualifiedSelect string
+	nImmutable      int
 	nSelect    int      // the columns selectList names
 	keyUUID    bool
 	insertSQL  string
@@ -153,6 +157,12 @@ func compileSet(set *odata.EntitySet) (*entitySQL, error) {
 	}
 	es.nSelect = len(list) + 1
 	es.selectList = strings.Join(list, ", ") + ", version"
+	qualified := make([]string, len(list))
+	for i, c := range list {
+		qualified[i] = es.table + "." + c
+	}
+	es.qualifiedSelect = strings.Join(qualified, ", ") + ", " + es.table + ".version"
+	es.nImmutable = bits.OnesCount64(es.immutable)
 	es.insertSQL = "INSERT INTO " + es.table + " (tenant_id, " + strings.Join(ins, ", ") + ") VALUES ($1, " +
 		strings.Join(params, ", ") + ") RETURNING version"
 	es.upsertSQL = "INSERT INTO " + es.table + " (tenant_id, " + strings.Join(ins, ", ") + ") VALUES ($1, " +
@@ -161,7 +171,10 @@ func compileSet(set *odata.EntitySet) (*entitySQL, error) {
 	es.getSQL = "SELECT " + es.selectList + " FROM " + es.table + " WHERE tenant_id = $1 AND id = $2"
 	es.existsSQL = "SELECT version FROM " + es.table + " WHERE tenant_id = $1 AND id = $2"
 	es.deleteSQL[0] = "DELETE FROM " + es.table + " WHERE tenant_id = $1 AND id = $2"
-	es.deleteSQL[1] = es.deleteSQL[0] + " AND version = ANY($3)"
+	// The conditional delete decides 404 or 412 in the same statement, like the conditional update.
+	es.deleteSQL[1] = "WITH cur AS (SELECT version AS cur_version FROM " + es.table + " WHERE tenant_id = $1 AND id = $2 FOR UPDATE), " +
+		"del AS (DELETE FROM " + es.table + " USING cur WHERE tenant_id = $1 AND id = $2 AND cur_version = ANY($3) RETURNING 1 AS deleted) " +
+		"SELECT cur_version, del.deleted IS NOT NULL FROM cur LEFT JOIN del ON TRUE"
 	if len(t.Properties) <= maxCachedProps {
 		es.updates = make([]atomic.Pointer[string], 2<<len(t.Properties))
 	}
@@ -201,6 +214,11 @@ func (es *entitySQL) entityArgs(tenant string, e *odata.Entity) []any {
 
 // updateText is the UPDATE for a patch of the properties in mask, with or without a version condition. Immutable
 // properties are not written; the statement matches only while they hold the patch's values.
+//
+// A statement that can fail for a row that exists (a version condition, or immutable properties in the patch)
+// decides why in the same statement, so the answer describes one instant: it locks the row first (cur), then
+// updates it only if it passes, and returns the row's version and immutable values beside the updated row. No
+// row at all is 404; a row without an update is 412 or 400.
 func (es *entitySQL) updateText(mask uint64, cond bool) string {
 	idx := -1
 	if es.updates != nil {
@@ -209,9 +227,21 @@ func (es *entitySQL) updateText(mask uint64, cond bool) string {
 			return *p
 		}
 	}
+	decided := cond || mask&es.immutable != 0
 	var sb strings.Builder
-	sb.WriteString("UPDATE " + es.table + " SET ")
 	var where strings.Builder
+	var curCols []string
+	if decided {
+		curCols = append(curCols, "version AS cur_version")
+		for i := range es.cols {
+			if es.immutable&(1<<uint(i)) != 0 {
+				curCols = append(curCols, es.cols[i].name+" AS cur_"+es.cols[i].name)
+			}
+		}
+		sb.WriteString("WITH cur AS (SELECT " + strings.Join(curCols, ", ") + " FROM " + es.table +
+			" WHERE tenant_id = $1 AND id = $2 FOR UPDATE), upd AS (")
+	}
+	sb.WriteString("UPDATE " + es.table + " SET ")
 	n := 3 // $1 tenant, $2 id
 	for i := 1; i < len(es.cols); i++ {
 		if mask&(1<<uint(i)) == 0 {
@@ -235,12 +265,25 @@ func (es *entitySQL) updateText(mask uint64, cond bool) string {
 		sb.WriteString(c.name + " = $" + strconv.Itoa(n) + ", " + c.offset + " = $" + strconv.Itoa(n+1) + ", ")
 		n += 2
 	}
-	sb.WriteString("version = version + 1 WHERE tenant_id = $1 AND id = $2")
+	sb.WriteString("version = version + 1")
+	if decided {
+		sb.WriteString(" FROM cur")
+	}
+	sb.WriteString(" WHERE tenant_id = $1 AND id = $2")
 	sb.WriteString(where.String())
 	if cond {
-		sb.WriteString(" AND version = ANY($" + strconv.Itoa(n) + ")")
+		if decided {
+			sb.WriteString(" AND cur_version = ANY($" + strconv.Itoa(n) + ")")
+		} else {
+			sb.WriteString(" AND version = ANY($" + strconv.Itoa(n) + ")")
+		}
 	}
-	sb.WriteString(" RETURNING " + es.selectList)
+	if decided {
+		// RETURNING names the table's columns; cur's are all prefixed, so nothing is ambiguous.
+		sb.WriteString(" RETURNING " + es.qualifiedSelect + ") SELECT cur.*, upd.* FROM cur LEFT JOIN upd ON TRUE")
+	} else {
+		sb.WriteString(" RETURNING " + es.selectList)
+	}
 	s := sb.String()
 	if idx >= 0 {
 		es.updates[idx].Store(&s)
