@@ -2,9 +2,9 @@ package store
 
 import (
 	"encoding/binary"
-	"math/bits"
 	"encoding/hex"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -56,15 +56,15 @@ type entitySQL struct {
 	// qualifiedSelect is selectList with the table's name, for RETURNING beside cur's columns.
 	qualifiedSelect string
 	nImmutable      int
-	nSelect    int      // the columns selectList names
-	keyUUID    bool
-	insertSQL  string
-	upsertSQL  string
-	getSQL     string
-	existsSQL  string
-	deleteSQL  [2]string // without and with a version condition
-	immutable  uint64    // properties a PATCH may only repeat
-	onWrite    []odata.PropertyID
+	nSelect         int // the columns selectList names
+	keyUUID         bool
+	insertSQL       string
+	upsertSQL       string
+	getSQL          string
+	existsSQL       string
+	deleteSQL       [2]string // without and with a version condition
+	immutable       uint64    // properties a PATCH may only repeat
+	onWrite         []odata.PropertyID
 	// updates caches the UPDATE text per set of properties and condition (index mask<<1 | cond) when the type
 	// has at most maxCachedProps properties; there are few shapes, and the same text lets pgx reuse its prepared
 	// statement.
