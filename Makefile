@@ -28,6 +28,10 @@ check: ## gofmt, go vet and staticcheck
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
 
+SOAK ?= 5m
+soak: deps ## run the linearizability test under faults for SOAK (default 5m): make soak SOAK=30m
+	LINEARIZABILITY_DURATION=$(SOAK) $(GO) test -race -count=1 -timeout=24h -v -run='^TestLinearizability$$' ./cmd/graphd/
+
 fuzz: ## run each fuzz test for FUZZTIME (default 20s)
 	@for f in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' odata | sed 's/func //'); do \
 		echo "== $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$${FUZZTIME:-20s} ./odata/ || exit 1; done
@@ -48,4 +52,4 @@ compose-up: ## docker compose up --build (postgres + graphd on localhost:8080)
 ci: ## what CI runs: installs Docker and PostgreSQL, builds local images, make check, make test, compose smoke test
 	bash .ci/run
 
-.PHONY: help deps run build test check fuzz bench gobench compose-up ci
+.PHONY: help deps run build test check soak fuzz bench gobench compose-up ci
