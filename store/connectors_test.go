@@ -3,7 +3,6 @@ package store_test
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -15,86 +14,58 @@ import (
 	"github.com/graphd/graphd/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
-
-const (
-	tenantA = "aaaaaaaa-0000-4000-8000-000000000001"
-	tenantB = "bbbbbbbb-0000-4000-8000-000000000002"
-	seedID  = "104d7361-7361-104d-6173-4d1061734d10"
-)
-
-func mustTime(tb testing.TB, s string) odata.DateTimeOffset {
-	tb.Helper()
-	d, ok := odata.ParseDateTimeOffset(s)
-	if !ok {
-		tb.Fatalf("bad DateTimeOffset %q", s)
-	}
-	return d
-}
-
-func seedPatch(tb testing.TB) odata.Patch {
-	tb.Helper()
-	var p odata.Patch
-	p.Set(odata.PropConnectorName, odata.Value{Str: "Connector Name value"})
-	p.Set(odata.PropMachineName, odata.Value{Str: "Machine Name value"})
-	p.Set(odata.PropEnrollmentDateTime, odata.Value{Time: mustTime(tb, "2016-12-31T23:57:59.3726057-08:00")})
-	p.Set(odata.PropLastCheckinDateTime, odata.Value{Time: mustTime(tb, "2017-01-01T00:02:46.0431416-08:00")})
-	p.Set(odata.PropConnectorVersion, odata.Value{Str: "Connector Version value"})
-	return p
-}
-
-func importSeed(tb testing.TB, s *store.Store, tenant string) odata.Connector {
-	tb.Helper()
-	p := seedPatch(tb)
-	c := odata.NewConnector(seedID, &p)
-	if _, err := s.Import(tb.Context(), tenant, []odata.Connector{c}); err != nil {
-		tb.Fatalf("import: %v", err)
-	}
-	got, err := s.Get(tb.Context(), tenant, seedID)
-	if err != nil {
-		tb.Fatalf("get: %v", err)
-	}
-	return got
-}
+// The generic operations (Create, Get, Update, Delete, Import) on certificateConnectorDetails, the set with GUID
+// keys; userpfx_test.go has the string-keyed set and toy_test.go a set the test defines.
 
 func TestCreateGetLossless(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
 	p := seedPatch(t)
-	created, err := s.Create(t.Context(), tenantA, &p)
+	created, err := s.Create(t.Context(), connectors, tenantA, &p, nowT)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := odata.ParseGUID(created.ID); !ok || strings.ToLower(created.ID) != created.ID {
-		t.Fatalf("id %q is not a lower-case GUID", created.ID)
+	if id, ok := odata.ParseGUID(created.Key()); !ok || id != created.Key() {
+		t.Fatalf("id %q is not a lower-case GUID", created.Key())
 	}
-	got, err := s.Get(t.Context(), tenantA, created.ID)
+	got, err := s.Get(t.Context(), connectors, tenantA, created.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != created {
-		t.Fatalf("Get = %+v, want %+v", got, created)
+	if d := diffEntity(got, created); d != "" {
+		t.Fatalf("Get differs from what Create returned:\n%s", d)
 	}
-	if got.EnrollmentDateTime.String() != "2016-12-31T23:57:59.3726057-08:00" || got.Version != 1 {
-		t.Fatalf("stored %s version %d", got.EnrollmentDateTime, got.Version)
+	if e := got.Get("enrollmentDateTime").Time.String(); e != "2016-12-31T23:57:59.3726057-08:00" || got.Version != 1 {
+		t.Fatalf("stored %s version %d", e, got.Version)
+	}
+	// Random keys: a second create with the same values is another entity.
+	again, err := s.Create(t.Context(), connectors, tenantA, &p, nowT)
+	if err != nil || again.Key() == created.Key() {
+		t.Fatalf("second create: %s, %v", again.Key(), err)
 	}
 }
 
 func TestCreateDefaults(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
-	var p odata.Patch
-	c, err := s.Create(t.Context(), tenantA, &p)
+	p := odata.NewPatch(connectors.Type)
+	c, err := s.Create(t.Context(), connectors, tenantA, &p, nowT)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Get(t.Context(), tenantA, c.ID)
+	got, err := s.Get(t.Context(), connectors, tenantA, c.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ConnectorName.Valid || got.MachineName.Valid || got.ConnectorVersion.Valid ||
-		got.EnrollmentDateTime.String() != "0001-01-01T00:00:00Z" || got.LastCheckinDateTime != odata.ZeroDateTimeOffset {
-		t.Fatalf("defaults: %+v", got)
+	for _, name := range []string{"connectorName", "machineName", "connectorVersion"} {
+		if !got.Get(name).Null {
+			t.Errorf("%s = %q, want null", name, got.Get(name).Str)
+		}
+	}
+	for _, name := range []string{"enrollmentDateTime", "lastCheckinDateTime"} {
+		if v := got.Get(name); v.Null || v.Time != (odata.DateTimeOffset{}) || v.Time.String() != "0001-01-01T00:00:00Z" {
+			t.Errorf("%s = %+v, want 0001-01-01T00:00:00Z", name, v)
+		}
 	}
 }
 
@@ -102,29 +73,29 @@ func TestUpdate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		patch func(*odata.Patch)
-		check func(t *testing.T, c odata.Connector)
+		patch map[string]odata.Value
+		check func(t *testing.T, c odata.Entity)
 	}{
-		{"OnlySuppliedColumnsChange", func(p *odata.Patch) { p.Set(odata.PropMachineName, odata.Value{Str: "m2"}) },
-			func(t *testing.T, c odata.Connector) {
-				if c.MachineName != odata.Str("m2") || c.ConnectorName != odata.Str("Connector Name value") {
-					t.Errorf("got %+v", c)
+		{"OnlySuppliedColumnsChange", map[string]odata.Value{"machineName": odata.Str("m2")},
+			func(t *testing.T, c odata.Entity) {
+				if c.Get("machineName").Str != "m2" || c.Get("connectorName").Str != "Connector Name value" {
+					t.Errorf("got %+v", c.Values)
 				}
 			}},
-		{"NullClears", func(p *odata.Patch) { p.Set(odata.PropConnectorVersion, odata.Value{Null: true}) },
-			func(t *testing.T, c odata.Connector) {
-				if c.ConnectorVersion.Valid {
-					t.Errorf("connectorVersion = %+v, want null", c.ConnectorVersion)
+		{"NullClears", map[string]odata.Value{"connectorVersion": odata.Null},
+			func(t *testing.T, c odata.Entity) {
+				if !c.Get("connectorVersion").Null {
+					t.Errorf("connectorVersion = %+v, want null", c.Get("connectorVersion"))
 				}
 			}},
-		{"DateTimeOffsetKeepsOffset", func(p *odata.Patch) {
-			p.Set(odata.PropLastCheckinDateTime, odata.Value{Time: mustTime(t, "2030-06-01T12:00:00.0000001+05:45")})
-		}, func(t *testing.T, c odata.Connector) {
-			if got := c.LastCheckinDateTime.String(); got != "2030-06-01T12:00:00.0000001+05:45" {
-				t.Errorf("lastCheckinDateTime = %s", got)
-			}
-		}},
-		{"EmptyPatchChangesNothing", func(*odata.Patch) {}, func(t *testing.T, c odata.Connector) {
+		{"DateTimeOffsetKeepsOffset", map[string]odata.Value{
+			"lastCheckinDateTime": odata.Time(mustTime(t, "2030-06-01T12:00:00.0000001+05:45"))},
+			func(t *testing.T, c odata.Entity) {
+				if got := c.Get("lastCheckinDateTime").Time.String(); got != "2030-06-01T12:00:00.0000001+05:45" {
+					t.Errorf("lastCheckinDateTime = %s", got)
+				}
+			}},
+		{"EmptyPatchChangesNothing", nil, func(t *testing.T, c odata.Entity) {
 			if c.Version != 1 {
 				t.Errorf("version = %d, want 1 (unchanged)", c.Version)
 			}
@@ -134,23 +105,28 @@ func TestUpdate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := storetest.Open(t)
-			importSeed(t, s, tenantA)
-			var p odata.Patch
-			tt.patch(&p)
-			got, err := s.Update(t.Context(), tenantA, seedID, &p, store.Precondition{})
+			seed := importSeed(t, s, tenantA)
+			p := patchOf(connectors.Type, tt.patch)
+			got, err := s.Update(t.Context(), connectors, tenantA, seedID, &p, store.Precondition{}, nowT)
 			if err != nil {
 				t.Fatal(err)
 			}
 			tt.check(t, got)
-			reread, err := s.Get(t.Context(), tenantA, seedID)
+			reread, err := s.Get(t.Context(), connectors, tenantA, seedID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if reread != got {
-				t.Errorf("returned row %+v differs from stored row %+v", got, reread)
+			if d := diffEntity(reread, got); d != "" {
+				t.Errorf("returned row differs from stored row:\n%s", d)
 			}
 			if p.Len() > 0 && got.Version != 2 {
 				t.Errorf("version = %d, want 2", got.Version)
+			}
+			// Properties the patch does not name keep their values.
+			for i := range connectors.Type.Properties {
+				if !p.Has(odata.PropertyID(i)) && !got.Values[i].Equal(seed.Values[i], connectors.Type.Properties[i].Type) {
+					t.Errorf("%s changed", connectors.Type.Properties[i].Name)
+				}
 			}
 		})
 	}
@@ -161,27 +137,35 @@ func TestNotFound(t *testing.T) {
 	s := storetest.Open(t)
 	importSeed(t, s, tenantA)
 	p := seedPatch(t)
+	empty := odata.NewPatch(connectors.Type)
 	missing := "00000000-0000-0000-0000-000000000000"
+	ctx := t.Context()
 	for name, err := range map[string]error{
-		"Get":    func() error { _, err := s.Get(t.Context(), tenantA, missing); return err }(),
-		"Update": func() error { _, err := s.Update(t.Context(), tenantA, missing, &p, store.Precondition{}); return err }(),
+		"Get": func() error { _, err := s.Get(ctx, connectors, tenantA, missing); return err }(),
+		"Update": func() error {
+			_, err := s.Update(ctx, connectors, tenantA, missing, &p, store.Precondition{}, nowT)
+			return err
+		}(),
 		"UpdateEmpty": func() error {
-			_, err := s.Update(t.Context(), tenantA, missing, &odata.Patch{}, store.Precondition{})
+			_, err := s.Update(ctx, connectors, tenantA, missing, &empty, store.Precondition{}, nowT)
 			return err
 		}(),
-		"Delete":         s.Delete(t.Context(), tenantA, missing, store.Precondition{}),
-		"OtherTenantGet": func() error { _, err := s.Get(t.Context(), tenantB, seedID); return err }(),
+		"Delete":         s.Delete(ctx, connectors, tenantA, missing, store.Precondition{}),
+		"OtherTenantGet": func() error { _, err := s.Get(ctx, connectors, tenantB, seedID); return err }(),
 		"OtherTenantUpdate": func() error {
-			_, err := s.Update(t.Context(), tenantB, seedID, &p, store.Precondition{Set: true, Versions: []int64{1}})
+			_, err := s.Update(ctx, connectors, tenantB, seedID, &p, store.Precondition{Set: true, Versions: []int64{1}}, nowT)
 			return err
 		}(),
-		"OtherTenantDelete": s.Delete(t.Context(), tenantB, seedID, store.Precondition{}),
+		"OtherTenantDelete":            s.Delete(ctx, connectors, tenantB, seedID, store.Precondition{}),
+		"OtherTenantDeleteConditional": s.Delete(ctx, connectors, tenantB, seedID, store.Precondition{Set: true, Versions: []int64{1}}),
+		// The same key in the other set is another entity.
+		"OtherSet": func() error { _, err := s.Get(ctx, userPfx, tenantA, seedID); return err }(),
 	} {
 		if !errors.Is(err, odata.ErrNotFound) {
 			t.Errorf("%s: err = %v, want ErrNotFound", name, err)
 		}
 	}
-	if c, err := s.Get(t.Context(), tenantA, seedID); err != nil || c.Version != 1 {
+	if c, err := s.Get(ctx, connectors, tenantA, seedID); err != nil || c.Version != 1 {
 		t.Fatalf("tenant A's row changed: %+v, %v", c, err)
 	}
 }
@@ -190,31 +174,49 @@ func TestPreconditions(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
 	importSeed(t, s, tenantA)
-	var p odata.Patch
-	p.Set(odata.PropConnectorName, odata.Value{Str: "new"})
+	ctx := t.Context()
+	p := patchOf(connectors.Type, map[string]odata.Value{"connectorName": odata.Str("new")})
+	empty := odata.NewPatch(connectors.Type)
 	stale := store.Precondition{Set: true, Versions: []int64{7}}
-	if _, err := s.Update(t.Context(), tenantA, seedID, &p, stale); !errors.Is(err, odata.ErrPreconditionFailed) {
+	if _, err := s.Update(ctx, connectors, tenantA, seedID, &p, stale, nowT); !errors.Is(err, odata.ErrPreconditionFailed) {
 		t.Fatalf("stale update: %v", err)
 	}
-	if _, err := s.Update(t.Context(), tenantA, seedID, &odata.Patch{}, stale); !errors.Is(err, odata.ErrPreconditionFailed) {
+	if _, err := s.Update(ctx, connectors, tenantA, seedID, &empty, stale, nowT); !errors.Is(err, odata.ErrPreconditionFailed) {
 		t.Fatalf("stale empty update: %v", err)
 	}
-	if err := s.Delete(t.Context(), tenantA, seedID, stale); !errors.Is(err, odata.ErrPreconditionFailed) {
+	if err := s.Delete(ctx, connectors, tenantA, seedID, stale); !errors.Is(err, odata.ErrPreconditionFailed) {
 		t.Fatalf("stale delete: %v", err)
 	}
-	c, err := s.Update(t.Context(), tenantA, seedID, &p, store.Precondition{Set: true, Versions: []int64{3, 1}})
-	if err != nil || c.Version != 2 || c.ConnectorName != odata.Str("new") {
+	// Set with no tag that can be ours (an If-Match of foreign tags) matches nothing.
+	if _, err := s.Update(ctx, connectors, tenantA, seedID, &p, store.Precondition{Set: true}, nowT); !errors.Is(err, odata.ErrPreconditionFailed) {
+		t.Fatalf("update with no usable tag: %v", err)
+	}
+	if c, err := s.Update(ctx, connectors, tenantA, seedID, &empty, store.Precondition{Set: true, Versions: []int64{1}}, nowT); err != nil || c.Version != 1 {
+		t.Fatalf("matching empty update: %+v, %v", c, err)
+	}
+	c, err := s.Update(ctx, connectors, tenantA, seedID, &p, store.Precondition{Set: true, Versions: []int64{3, 1}}, nowT)
+	if err != nil || c.Version != 2 || c.Get("connectorName").Str != "new" {
 		t.Fatalf("matching update: %+v, %v", c, err)
 	}
 	// Two updates holding the same tag: exactly one wins.
-	if _, err := s.Update(t.Context(), tenantA, seedID, &p, store.Precondition{Set: true, Versions: []int64{1}}); !errors.Is(err, odata.ErrPreconditionFailed) {
+	if _, err := s.Update(ctx, connectors, tenantA, seedID, &p, store.Precondition{Set: true, Versions: []int64{1}}, nowT); !errors.Is(err, odata.ErrPreconditionFailed) {
 		t.Fatalf("second update with the same tag: %v", err)
 	}
-	if err := s.Delete(t.Context(), tenantA, seedID, store.Precondition{Set: true, Versions: []int64{2}}); err != nil {
+	if err := s.Delete(ctx, connectors, tenantA, seedID, store.Precondition{Set: true, Versions: []int64{2}}); err != nil {
 		t.Fatalf("matching delete: %v", err)
 	}
-	if err := s.Delete(t.Context(), tenantA, seedID, store.Precondition{}); !errors.Is(err, odata.ErrNotFound) {
+	if err := s.Delete(ctx, connectors, tenantA, seedID, store.Precondition{}); !errors.Is(err, odata.ErrNotFound) {
 		t.Fatalf("repeat delete: %v", err)
+	}
+	// 404 wins over 412.
+	if _, err := s.Update(ctx, connectors, tenantA, seedID, &p, stale, nowT); !errors.Is(err, odata.ErrNotFound) {
+		t.Fatalf("stale update of a deleted row: %v", err)
+	}
+	if _, err := s.Update(ctx, connectors, tenantA, seedID, &empty, stale, nowT); !errors.Is(err, odata.ErrNotFound) {
+		t.Fatalf("stale empty update of a deleted row: %v", err)
+	}
+	if err := s.Delete(ctx, connectors, tenantA, seedID, stale); !errors.Is(err, odata.ErrNotFound) {
+		t.Fatalf("stale delete of a deleted row: %v", err)
 	}
 }
 
@@ -222,31 +224,30 @@ func TestImportReplacesAndIsAtomic(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
 	importSeed(t, s, tenantA)
+	ctx := t.Context()
 	// Re-importing replaces the row as the file states it: omitted properties take their defaults.
-	var p odata.Patch
-	p.Set(odata.PropConnectorName, odata.Value{Str: "replaced"})
-	if _, err := s.Import(t.Context(), tenantA, []odata.Connector{odata.NewConnector(seedID, &p)}); err != nil {
-		t.Fatal(err)
-	}
-	c, err := s.Get(t.Context(), tenantA, seedID)
+	replaced := map[string]odata.Value{"connectorName": odata.Str("replaced")}
+	mustImport(t, s, tenantA, importSet([]odata.Entity{connector(seedID, replaced)}))
+	c, err := s.Get(ctx, connectors, tenantA, seedID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ConnectorName != odata.Str("replaced") || c.MachineName.Valid || c.EnrollmentDateTime != odata.ZeroDateTimeOffset || c.Version != 2 {
+	if c.Get("connectorName").Str != "replaced" || !c.Get("machineName").Null ||
+		c.Get("enrollmentDateTime").Time != (odata.DateTimeOffset{}) || c.Version != 2 {
 		t.Fatalf("after re-import: %+v", c)
 	}
-	// A batch with one row the database refuses changes nothing.
-	good := odata.NewConnector("22222222-0000-4000-8000-000000000000", &p)
-	bad := odata.NewConnector(seedID, &p)
-	bad.EnrollmentDateTime.Ticks = -1
-	if _, err := s.Import(t.Context(), tenantA, []odata.Connector{good, bad}); err == nil {
-		t.Fatal("import of an invalid row succeeded")
+	// A batch with one row the database refuses changes nothing, and the refusal is the client's fault.
+	good := connector("22222222-0000-4000-8000-000000000000", replaced)
+	bad := connector(seedID, replaced)
+	bad.Set("enrollmentDateTime", odata.Time(odata.DateTimeOffset{Ticks: -1}))
+	if err := s.Import(ctx, tenantA, importSet([]odata.Entity{good, bad})); odata.ErrorKind(err) != odata.KindInvalid {
+		t.Fatalf("import of an invalid row: %v, want an invalid-request error", err)
 	}
-	if _, err := s.Get(t.Context(), tenantA, good.ID); !errors.Is(err, odata.ErrNotFound) {
+	if _, err := s.Get(ctx, connectors, tenantA, good.Key()); !errors.Is(err, odata.ErrNotFound) {
 		t.Fatalf("half-applied import: %v", err)
 	}
-	if again, _ := s.Get(t.Context(), tenantA, seedID); again != c {
-		t.Fatalf("row changed by a failed import: %+v", again)
+	if again, _ := s.Get(ctx, connectors, tenantA, seedID); diffEntity(again, c) != "" {
+		t.Fatalf("row changed by a failed import:\n%s", diffEntity(again, c))
 	}
 }
 
@@ -255,19 +256,19 @@ func TestSameIDInTwoTenants(t *testing.T) {
 	s := storetest.Open(t)
 	importSeed(t, s, tenantA)
 	importSeed(t, s, tenantB)
-	var p odata.Patch
-	p.Set(odata.PropConnectorName, odata.Value{Str: "B's"})
-	if _, err := s.Update(t.Context(), tenantB, seedID, &p, store.Precondition{}); err != nil {
+	ctx := t.Context()
+	p := patchOf(connectors.Type, map[string]odata.Value{"connectorName": odata.Str("B's")})
+	if _, err := s.Update(ctx, connectors, tenantB, seedID, &p, store.Precondition{}, nowT); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := s.Get(t.Context(), tenantA, seedID)
-	if a.ConnectorName != odata.Str("Connector Name value") {
+	a, _ := s.Get(ctx, connectors, tenantA, seedID)
+	if a.Get("connectorName").Str != "Connector Name value" {
 		t.Fatalf("tenant B's update reached tenant A: %+v", a)
 	}
-	if err := s.Delete(t.Context(), tenantA, seedID, store.Precondition{}); err != nil {
+	if err := s.Delete(ctx, connectors, tenantA, seedID, store.Precondition{}); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := s.Get(t.Context(), tenantB, seedID); err != nil || b.ConnectorName != odata.Str("B's") {
+	if b, err := s.Get(ctx, connectors, tenantB, seedID); err != nil || b.Get("connectorName").Str != "B's" {
 		t.Fatalf("tenant A's delete reached tenant B: %+v %v", b, err)
 	}
 }
@@ -279,23 +280,21 @@ func TestConcurrentUpdatesOfDifferentProperties(t *testing.T) {
 	s := storetest.Open(t)
 	importSeed(t, s, tenantA)
 	const rounds = 50
-	props := []odata.PropertyID{odata.PropConnectorName, odata.PropMachineName, odata.PropConnectorVersion, odata.PropLastCheckinDateTime}
+	props := []string{"connectorName", "machineName", "connectorVersion", "lastCheckinDateTime"}
 	var wg sync.WaitGroup
 	errs := make(chan error, rounds*len(props))
 	for _, prop := range props {
 		for i := range rounds {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var p odata.Patch
-				if prop == odata.PropLastCheckinDateTime {
-					p.Set(prop, odata.Value{Time: odata.DateTimeOffset{Ticks: int64(i+1) * odata.TicksPerSecond}})
+			wg.Go(func() {
+				p := odata.NewPatch(connectors.Type)
+				if prop == "lastCheckinDateTime" {
+					p.SetName(prop, odata.Time(odata.DateTimeOffset{Ticks: int64(i+1) * odata.TicksPerSecond}))
 				} else {
-					p.Set(prop, odata.Value{Str: fmt.Sprintf("%s-%03d", odata.Properties[prop].Name, i)})
+					p.SetName(prop, odata.Str(fmt.Sprintf("%s-%03d", prop, i)))
 				}
-				_, err := s.Update(t.Context(), tenantA, seedID, &p, store.Precondition{})
+				_, err := s.Update(t.Context(), connectors, tenantA, seedID, &p, store.Precondition{}, nowT)
 				errs <- err
-			}()
+			})
 		}
 	}
 	wg.Wait()
@@ -305,20 +304,20 @@ func TestConcurrentUpdatesOfDifferentProperties(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c, err := s.Get(t.Context(), tenantA, seedID)
+	c, err := s.Get(t.Context(), connectors, tenantA, seedID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Version != 1+rounds*int64(len(props)) {
 		t.Errorf("version = %d, want %d: an increment was lost", c.Version, 1+rounds*len(props))
 	}
-	for _, v := range []odata.NullString{c.ConnectorName, c.MachineName, c.ConnectorVersion} {
-		if !v.Valid || !strings.Contains(v.Value, "-") {
-			t.Errorf("a property kept its seed value: %+v", c)
+	for _, name := range props[:3] {
+		if v := c.Get(name); v.Null || !strings.HasPrefix(v.Str, name+"-") {
+			t.Errorf("%s kept its seed value: %+v", name, v)
 		}
 	}
-	if c.EnrollmentDateTime.String() != "2016-12-31T23:57:59.3726057-08:00" {
-		t.Errorf("an untouched property changed: %s", c.EnrollmentDateTime)
+	if e := c.Get("enrollmentDateTime").Time.String(); e != "2016-12-31T23:57:59.3726057-08:00" {
+		t.Errorf("an untouched property changed: %s", e)
 	}
 }
 
@@ -333,17 +332,26 @@ func TestMigrateDownUp(t *testing.T) {
 	if n, err := m.Up(t.Context()); err != nil || n != 0 {
 		t.Fatalf("Up on a migrated database: %d, %v", n, err)
 	}
-	if err := m.Down(t.Context()); err != nil {
+	// Down and up through every migration: each Down section undoes its Up.
+	entries, err := migrations.FS.ReadDir(".")
+	if err != nil {
 		t.Fatal(err)
 	}
+	for range entries {
+		if err := m.Down(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var sb strings.Builder
-	if err := m.Status(t.Context(), &sb); err != nil || !strings.Contains(sb.String(), "pending") {
+	if err := m.Status(t.Context(), &sb); err != nil || strings.Contains(sb.String(), "applied") {
 		t.Fatalf("status after down: %q, %v", sb.String(), err)
 	}
-	if n, err := m.Up(t.Context()); err != nil || n == 0 {
+	if n, err := m.Up(t.Context()); err != nil || n != len(entries) {
 		t.Fatalf("Up after Down: %d, %v", n, err)
 	}
 	importSeed(t, s, tenantA)
+	pfx := userPfxEntity(t, "someone@example.com", "AB12", nil)
+	mustImport(t, s, tenantA, importSet(nil, pfx))
 }
 
 func TestSecretIsSharedAndStable(t *testing.T) {
@@ -360,15 +368,13 @@ func TestSecretIsSharedAndStable(t *testing.T) {
 	var wg sync.WaitGroup
 	got := make([][]byte, 8)
 	for i := range got {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			v, err := s.Secret(t.Context(), "k", gen)
 			if err != nil {
 				t.Error(err)
 			}
 			got[i] = v
-		}()
+		})
 	}
 	wg.Wait()
 	for _, v := range got {
@@ -385,55 +391,53 @@ func TestSecretIsSharedAndStable(t *testing.T) {
 func TestHealthMetrics(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
+	ctx := t.Context()
 	other := "33333333-0000-4000-8000-000000000000"
-	var p odata.Patch
-	conns := []odata.Connector{odata.NewConnector(seedID, &p), odata.NewConnector(other, &p)}
+	conns := []odata.Entity{connector(seedID, nil), connector(other, nil)}
 	at := func(sec int64, off int16) odata.DateTimeOffset {
 		return odata.DateTimeOffset{Ticks: 636188000000000000 + sec*odata.TicksPerSecond, Offset: off}
 	}
-	samples := []odata.MetricSample{
+	set := importSet(conns)
+	set.Samples = []odata.MetricSample{
 		{ConnectorID: seedID, MetricName: "pfx", DateTime: at(30, -480), SuccessCount: 5, FailureCount: 1},
 		{ConnectorID: seedID, MetricName: "pfx", DateTime: at(10, 0), SuccessCount: 2, FailureCount: 0},
 		{ConnectorID: seedID, MetricName: "scep", DateTime: at(20, 60), SuccessCount: 0, FailureCount: 4},
 		{ConnectorID: other, MetricName: "pfx", DateTime: at(10, 0), SuccessCount: 100, FailureCount: 100},
 	}
-	if _, err := s.Import(t.Context(), tenantA, conns, samples...); err != nil {
-		t.Fatal(err)
-	}
-	sums, err := s.HealthMetrics(t.Context(), tenantA, seedID, []string{"scep", "none", "pfx", "pfx"})
+	mustImport(t, s, tenantA, set)
+	sums, err := s.HealthMetrics(ctx, tenantA, seedID, []string{"scep", "none", "pfx", "pfx"})
 	if err != nil || !slices.Equal(sums, []int64{4, 0, 8, 8}) {
 		t.Fatalf("HealthMetrics = %v, %v", sums, err)
 	}
-	if _, err := s.HealthMetrics(t.Context(), tenantB, seedID, []string{"pfx"}); !errors.Is(err, odata.ErrNotFound) {
+	if _, err := s.HealthMetrics(ctx, tenantB, seedID, []string{"pfx"}); !errors.Is(err, odata.ErrNotFound) {
 		t.Fatalf("other tenant: %v", err)
 	}
-	series, err := s.HealthMetricTimeSeries(t.Context(), tenantA, seedID, "pfx", at(0, 0), at(60, 0))
+	series, err := s.HealthMetricTimeSeries(ctx, tenantA, seedID, "pfx", at(0, 0), at(60, 0))
 	if err != nil || len(series) != 2 || series[0].SuccessCount != 2 || series[1].DateTime != at(30, -480) {
 		t.Fatalf("series = %+v, %v", series, err)
 	}
-	if series, err := s.HealthMetricTimeSeries(t.Context(), tenantA, seedID, "pfx", at(11, 0), at(29, 0)); err != nil || len(series) != 0 {
+	if series, err := s.HealthMetricTimeSeries(ctx, tenantA, seedID, "pfx", at(11, 0), at(29, 0)); err != nil || len(series) != 0 {
 		t.Fatalf("empty window = %+v, %v", series, err)
 	}
-	if _, err := s.HealthMetricTimeSeries(t.Context(), tenantB, seedID, "pfx", at(0, 0), at(60, 0)); !errors.Is(err, odata.ErrNotFound) {
+	if _, err := s.HealthMetricTimeSeries(ctx, tenantB, seedID, "pfx", at(0, 0), at(60, 0)); !errors.Is(err, odata.ErrNotFound) {
 		t.Fatalf("other tenant series: %v", err)
 	}
 	// A sample of a connector the tenant lacks fails the import, and nothing of it stays.
-	bad := []odata.MetricSample{{ConnectorID: "44444444-0000-4000-8000-000000000000", MetricName: "pfx", DateTime: at(1, 0)}}
-	newConn := odata.NewConnector("55555555-0000-4000-8000-000000000000", &p)
-	if _, err := s.Import(t.Context(), tenantA, []odata.Connector{newConn}, bad...); odata.ErrorKind(err) != odata.KindInvalid {
+	newConn := connector("55555555-0000-4000-8000-000000000000", nil)
+	bad := importSet([]odata.Entity{newConn})
+	bad.Samples = []odata.MetricSample{{ConnectorID: "44444444-0000-4000-8000-000000000000", MetricName: "pfx", DateTime: at(1, 0)}}
+	if err := s.Import(ctx, tenantA, bad); odata.ErrorKind(err) != odata.KindInvalid {
 		t.Fatalf("import with a dangling sample: %v", err)
 	}
-	if _, err := s.Get(t.Context(), tenantA, newConn.ID); !errors.Is(err, odata.ErrNotFound) {
+	if _, err := s.Get(ctx, connectors, tenantA, newConn.Key()); !errors.Is(err, odata.ErrNotFound) {
 		t.Fatalf("half-applied import: %v", err)
 	}
 	// Deleting the connector deletes its samples.
-	if err := s.Delete(t.Context(), tenantA, seedID, store.Precondition{}); err != nil {
+	if err := s.Delete(ctx, connectors, tenantA, seedID, store.Precondition{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Import(t.Context(), tenantA, conns[:1]); err != nil {
-		t.Fatal(err)
-	}
-	if sums, _ := s.HealthMetrics(t.Context(), tenantA, seedID, []string{"pfx"}); sums[0] != 0 {
+	mustImport(t, s, tenantA, importSet(conns[:1]))
+	if sums, _ := s.HealthMetrics(ctx, tenantA, seedID, []string{"pfx"}); sums[0] != 0 {
 		t.Fatalf("samples outlived their connector: %v", sums)
 	}
 }

@@ -18,6 +18,14 @@ type sqlBuilder struct {
 	args       []any
 	now        odata.DateTimeOffset
 	subqueries int // names the derived tables of substring, which must not clash when they nest
+	// cursorArgs is the parameter of each cursor value (by order item and cast), written once however many
+	// keyset conditions compare with it: a sort key may be megabytes long.
+	cursorArgs map[cursorArg]string
+}
+
+type cursorArg struct {
+	item int
+	cast string
 }
 
 // take returns the text written so far and starts anew; the arguments stay.
@@ -198,7 +206,7 @@ func (b *sqlBuilder) compare(n *odata.Binary, negate, exact bool) {
 			return
 		}
 		b.w("(")
-		b.value(x, x.Kind())
+		b.nullOperand(x)
 		if negate {
 			b.w(" IS NOT NULL)")
 		} else {
@@ -255,6 +263,16 @@ func (b *sqlBuilder) compare(n *odata.Binary, negate, exact bool) {
 		pair(sqlOps[op])
 		b.w(" IS NOT TRUE)")
 	}
+}
+
+// nullOperand writes x as the operand of an IS [NOT] NULL test: a string column as the prefix its index holds,
+// which is null exactly when the column is, so that the index serves the test.
+func (b *sqlBuilder) nullOperand(x odata.Expr) {
+	if p, ok := x.(*odata.PropertyRef); ok && b.col(p).prefixed() {
+		b.w(prefixOf(b.col(p).name))
+		return
+	}
+	b.value(x, x.Kind())
 }
 
 // idEquals writes id eq 'literal' against the key column, so the primary key serves it. GUID keys are stored and
@@ -372,7 +390,7 @@ func (b *sqlBuilder) in(n *odata.In, negate, exact bool) {
 			return
 		}
 		b.w("(")
-		b.value(x, x.Kind())
+		b.nullOperand(x)
 		if negate {
 			b.w(" IS NOT NULL)")
 		} else {
@@ -421,7 +439,9 @@ func (b *sqlBuilder) in(n *odata.In, negate, exact bool) {
 		// x = ANY(…) OR x IS NULL: both halves are index conditions on the column.
 		b.w("(")
 		match()
-		b.w(" OR " + b.col(p).name + " IS NULL)")
+		b.w(" OR ")
+		b.nullOperand(x)
+		b.w(" IS NULL)")
 	default:
 		// A null X matches exactly when there is a null item.
 		if negate {

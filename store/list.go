@@ -78,19 +78,27 @@ func (s *Store) List(ctx context.Context, set *odata.EntitySet, tenant string, r
 	}
 	extras := b.take()
 	terms := b.sortTerms(order)
+	var others string // the rows of the other null class, after those of the cursor's (see after)
 	if req.After != nil {
 		if len(req.After.Values) != len(order) {
 			return ListResult{}, errBadSkipToken
 		}
 		b.w(" AND ")
-		b.after(terms, req.After)
+		others = b.after(terms, req.After)
 	}
+	keyset := b.take()
 	b.orderBy(terms)
-	b.w(" LIMIT " + strconv.Itoa(req.PageSize+1))
+	orderBy := b.take()
+	limit := " LIMIT " + strconv.Itoa(req.PageSize+1)
 	if req.After == nil && req.Query.Skip > 0 {
-		b.w(" OFFSET " + b.arg(req.Query.Skip))
+		limit += " OFFSET " + b.arg(req.Query.Skip)
 	}
-	query := "SELECT " + es.selectList + extras + where + b.take()
+	query := "SELECT " + es.selectList + extras + where + keyset + orderBy + limit
+	if others != "" {
+		// Each branch is an index range in the ordering's order; the page is the first rows of both.
+		query = "SELECT * FROM ((" + query + ") UNION ALL (SELECT " + es.selectList + extras + where + " AND " + others +
+			orderBy + limit + ")) AS page" + orderBy + limit
+	}
 
 	batch := &pgx.Batch{}
 	var items []odata.Entity
@@ -186,7 +194,11 @@ func (b *sqlBuilder) sortTerms(order []odata.OrderBy) []sortTerm {
 			sub.value(o.Expr, kind)
 			sub.w(`) COLLATE "C"`)
 		} else {
+			// The cast changes no value; it keeps a constant (true, or a comparison with null, which is
+			// false) from reading as "ORDER BY <constant>", which PostgreSQL refuses.
+			sub.w("(")
 			sub.value(o.Expr, kind)
+			sub.w(")::" + sqlTypes[kind])
 		}
 		b.args = sub.args
 		terms = append(terms, sortTerm{sql: "(" + sub.sb.String() + ")", desc: o.Desc, nullable: o.Expr.Nullable(),
@@ -223,11 +235,19 @@ func (b *sqlBuilder) orderBy(terms []sortTerm) {
 
 // termArg writes the cursor's value for term t as a parameter of the term's type.
 func (b *sqlBuilder) termArg(t sortTerm, c *Cursor) string {
-	v := c.Key
-	if t.item >= 0 {
-		v = *c.Values[t.item]
+	k := cursorArg{t.item, t.cast}
+	p, ok := b.cursorArgs[k]
+	if !ok {
+		v := c.Key
+		if t.item >= 0 {
+			v = *c.Values[t.item]
+		}
+		p = b.arg(v) + "::" + t.cast
+		if b.cursorArgs == nil {
+			b.cursorArgs = make(map[cursorArg]string, len(c.Values)+1)
+		}
+		b.cursorArgs[k] = p
 	}
-	p := b.arg(v) + "::" + t.cast
 	if t.prefix {
 		return prefixOf(p)
 	}
@@ -239,16 +259,25 @@ func termNull(t sortTerm, c *Cursor) bool { return t.item >= 0 && c.Values[t.ite
 // after writes the keyset condition "sorts after the cursor's row": a bound on the first term, which an index
 // on it turns into a range that starts at the cursor, and the exact condition, which follows OData's null order:
 // the OR of, for each term, "every earlier term equal and this one after".
-func (b *sqlBuilder) after(terms []sortTerm, c *Cursor) {
-	if first := terms[0]; !termNull(first, c) {
-		switch {
-		case !first.desc:
-			b.w(first.sql + " >= " + b.termArg(first, c) + " AND ")
-		case first.nullable:
-			b.w("(" + first.sql + " <= " + b.termArg(first, c) + " OR " + first.sql + " IS NULL) AND ")
-		default:
-			b.w(first.sql + " <= " + b.termArg(first, c) + " AND ")
+//
+// When the first term is nullable, the rows after the cursor may be two ranges of its index: after a null
+// ascending (nulls first), the rest of the nulls and then every value; after a value descending (nulls last),
+// the rest of the values and then every null. No one index condition takes "x <= a OR x IS NULL", so the
+// condition written here covers the cursor's own class only, and the other class's condition is returned for a
+// second branch ("" when there is none).
+func (b *sqlBuilder) after(terms []sortTerm, c *Cursor) (others string) {
+	first := terms[0]
+	switch null := termNull(first, c); {
+	case !null && !first.desc:
+		b.w(first.sql + " >= " + b.termArg(first, c) + " AND ")
+	case !null:
+		b.w(first.sql + " <= " + b.termArg(first, c) + " AND ")
+		if first.nullable {
+			others = first.sql + " IS NULL"
 		}
+	case !first.desc:
+		b.w(first.sql + " IS NULL AND ")
+		others = first.sql + " IS NOT NULL"
 	}
 	b.w("(")
 	for i := range terms {
@@ -264,6 +293,7 @@ func (b *sqlBuilder) after(terms []sortTerm, c *Cursor) {
 		b.w(")")
 	}
 	b.w(")")
+	return others
 }
 
 func (b *sqlBuilder) equalTerm(t sortTerm, c *Cursor) {
