@@ -325,20 +325,26 @@ func TestJWKSUnavailableAtStart(t *testing.T) {
 // emptyStore is a store without rows: these tests are about tokens.
 type emptyStore struct{}
 
-func (emptyStore) Get(context.Context, string, string) (odata.Connector, error) {
-	return odata.Connector{}, odata.ErrNotFound
+func (emptyStore) Get(context.Context, *odata.EntitySet, string, string) (odata.Entity, error) {
+	return odata.Entity{}, odata.ErrNotFound
 }
-func (emptyStore) Create(context.Context, string, *odata.Patch) (odata.Connector, error) {
-	return odata.Connector{}, odata.ErrUnavailable
+func (emptyStore) Create(context.Context, *odata.EntitySet, string, *odata.Patch, odata.DateTimeOffset) (odata.Entity, error) {
+	return odata.Entity{}, odata.ErrUnavailable
 }
-func (emptyStore) Update(context.Context, string, string, *odata.Patch, store.Precondition) (odata.Connector, error) {
-	return odata.Connector{}, odata.ErrNotFound
+func (emptyStore) Update(context.Context, *odata.EntitySet, string, string, *odata.Patch, store.Precondition, odata.DateTimeOffset) (odata.Entity, error) {
+	return odata.Entity{}, odata.ErrNotFound
 }
-func (emptyStore) Delete(context.Context, string, string, store.Precondition) error {
+func (emptyStore) Delete(context.Context, *odata.EntitySet, string, string, store.Precondition) error {
 	return odata.ErrNotFound
 }
-func (emptyStore) List(context.Context, string, store.ListRequest) (store.ListResult, error) {
+func (emptyStore) List(context.Context, *odata.EntitySet, string, store.ListRequest) (store.ListResult, error) {
 	return store.ListResult{}, nil
+}
+func (emptyStore) EncodeCursor(context.Context, []byte, string, *store.Cursor) (string, error) {
+	return "", odata.ErrUnavailable
+}
+func (emptyStore) DecodeCursor(context.Context, []byte, string, string, int) (*store.Cursor, error) {
+	return nil, odata.ErrUnavailable
 }
 func (emptyStore) HealthMetrics(context.Context, string, string, []string) ([]int64, error) {
 	return nil, odata.ErrNotFound
