@@ -46,7 +46,7 @@ func (n *Node) Require(tb testing.TB) {
 	node, errNode := exec.LookPath("node")
 	npm, errNPM := exec.LookPath("npm")
 	if errNode != nil || errNPM != nil {
-		msg := "node and npm are needed for the JavaScript client tests (Debian: apt-get install nodejs npm)"
+		msg := "node (20 or later) and npm are needed for the JavaScript client tests"
 		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
 			tb.Fatal(msg)
 		}
