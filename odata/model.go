@@ -396,7 +396,7 @@ type Entity struct {
 func (e *Entity) Key() string { return e.Values[0].Str }
 
 // Get returns the value of a property by name (for tests and tools; the hot path indexes Values).
-func (e *Entity) Get(name string) Value { return e.Values[e.Type.MustProperty(name).ID] }
+func (e Entity) Get(name string) Value { return e.Values[e.Type.MustProperty(name).ID] }
 
 // Set sets the value of a property by name.
 func (e *Entity) Set(name string, v Value) { e.Values[e.Type.MustProperty(name).ID] = v }

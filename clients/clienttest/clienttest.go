@@ -144,10 +144,24 @@ func (g *Graphd) NewToken(tb testing.TB, r auth.TokenRequest) string {
 	return tok
 }
 
+// Connectors is the certificateConnectorDetails entity set.
+var Connectors = odata.Graph().MustSet(odata.ConnectorsSet)
+
+// NewConnector builds a connector with an id and property values by name; the others take the create defaults.
+func NewConnector(id string, values map[string]odata.Value) odata.Entity {
+	p := odata.NewPatch(Connectors.Type)
+	for name, v := range values {
+		p.SetName(name, v)
+	}
+	return odata.NewEntity(Connectors.Type, id, &p, odata.ZeroDateTimeOffset)
+}
+
 // Import stores connectors, ids included, in the development tenant.
-func (g *Graphd) Import(tb testing.TB, conns ...odata.Connector) {
+func (g *Graphd) Import(tb testing.TB, conns ...odata.Entity) {
 	tb.Helper()
-	if _, err := g.Store.Import(tb.Context(), odata.DevTenantID, conns); err != nil {
+	set := odata.ImportSet{Entities: make([][]odata.Entity, len(odata.Graph().Sets))}
+	set.Entities[Connectors.Index] = conns
+	if err := g.Store.Import(tb.Context(), odata.DevTenantID, &set); err != nil {
 		tb.Fatalf("clienttest: import: %v", err)
 	}
 }
@@ -168,9 +182,9 @@ func (g *Graphd) ClearRequests() {
 }
 
 // Connector fetches one stored row of the development tenant.
-func (g *Graphd) Connector(tb testing.TB, id string) odata.Connector {
+func (g *Graphd) Connector(tb testing.TB, id string) odata.Entity {
 	tb.Helper()
-	c, err := g.Store.Get(context.WithoutCancel(tb.Context()), odata.DevTenantID, id)
+	c, err := g.Store.Get(context.WithoutCancel(tb.Context()), Connectors, odata.DevTenantID, id)
 	if err != nil {
 		tb.Fatalf("clienttest: get %s: %v", id, err)
 	}

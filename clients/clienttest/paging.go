@@ -12,11 +12,11 @@ import (
 )
 
 // CollectionPath is the collection's path under the origin.
-const CollectionPath = "/beta/" + odata.EntitySetPath
+const CollectionPath = "/beta/deviceManagement/certificateConnectorDetails"
 
 // Fleet is seven connectors whose id order, name order and enrollment order all differ, so a test can tell
 // which ordering a client got. Five are named lab-*, two prod-*.
-func Fleet(tb testing.TB) []odata.Connector {
+func Fleet(tb testing.TB) []odata.Entity {
 	tb.Helper()
 	rows := []struct{ id, name, enrolled string }{
 		{FleetID(1), "lab-03", "2024-03-01T08:00:00Z"},
@@ -27,20 +27,19 @@ func Fleet(tb testing.TB) []odata.Connector {
 		{FleetID(6), "lab-02", "2024-04-05T16:45:00Z"},
 		{FleetID(7), "lab-04", "2023-12-31T23:57:59.3726057-08:00"},
 	}
-	out := make([]odata.Connector, len(rows))
+	out := make([]odata.Entity, len(rows))
 	for i, r := range rows {
 		enrolled, ok := odata.ParseDateTimeOffset(r.enrolled)
 		if !ok {
 			tb.Fatalf("clienttest: bad fixture time %q", r.enrolled)
 		}
-		out[i] = odata.Connector{
-			ID:                  r.id,
-			ConnectorName:       odata.Str(r.name),
-			MachineName:         odata.Str("pki-" + r.name + ".contoso.test"),
-			EnrollmentDateTime:  enrolled,
-			LastCheckinDateTime: enrolled,
-			ConnectorVersion:    odata.Str("6.2301.1." + strconv.Itoa(i)),
-		}
+		out[i] = NewConnector(r.id, map[string]odata.Value{
+			"connectorName":       odata.Str(r.name),
+			"machineName":         odata.Str("pki-" + r.name + ".contoso.test"),
+			"enrollmentDateTime":  odata.Time(enrolled),
+			"lastCheckinDateTime": odata.Time(enrolled),
+			"connectorVersion":    odata.Str("6.2301.1." + strconv.Itoa(i)),
+		})
 	}
 	return out
 }
@@ -51,7 +50,7 @@ func FleetID(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-0000000
 // FleetName is the connectorName of the n-th connector of Fleet.
 func FleetName(tb testing.TB, n int) string {
 	tb.Helper()
-	return Fleet(tb)[n-1].ConnectorName.Value
+	return Fleet(tb)[n-1].Get("connectorName").Str
 }
 
 // Query is a collection request as a client's query-option API expresses it.
@@ -153,8 +152,9 @@ func (c PagingCase) Check(tb testing.TB, g *Graphd, got PagingResult) {
 	for _, it := range got.Items {
 		gotIDs = append(gotIDs, it.ID)
 		for _, f := range fleet {
-			if f.ID == it.ID && (it.ConnectorName == nil || *it.ConnectorName != f.ConnectorName.Value) {
-				tb.Errorf("item %s: connectorName %v, want %q", it.ID, it.ConnectorName, f.ConnectorName.Value)
+			name := f.Get("connectorName").Str
+			if f.Key() == it.ID && (it.ConnectorName == nil || *it.ConnectorName != name) {
+				tb.Errorf("item %s: connectorName %v, want %q", it.ID, it.ConnectorName, name)
 			}
 		}
 	}

@@ -19,7 +19,7 @@ const seedID = "104d7361-7361-104d-6173-4d1061734d10"
 func TestPatchSeed(t *testing.T) {
 	t.Parallel()
 	g := clienttest.Start(t, clienttest.Options{})
-	g.Import(t, odata.Connector{ID: seedID, ConnectorName: odata.Str("Imported connector")})
+	g.Import(t, clienttest.NewConnector(seedID, map[string]odata.Value{"connectorName": odata.Str("Imported connector")}))
 	client, _ := newClient(t, g)
 
 	enrolled := mustTime(t, "2016-12-31T23:57:59.3726057-08:00")
@@ -65,7 +65,7 @@ func TestPatchSeed(t *testing.T) {
 	check(t, "GET", got)
 
 	stored := g.Connector(t, seedID)
-	if s := stored.EnrollmentDateTime.String(); s != wantEnrolled {
+	if s := stored.Get("enrollmentDateTime").Time.String(); s != wantEnrolled {
 		t.Errorf("stored enrollmentDateTime %s, want %s", s, wantEnrolled)
 	}
 	var patches int
@@ -93,7 +93,7 @@ func TestPatchSeed(t *testing.T) {
 func TestPatchErrors(t *testing.T) {
 	t.Parallel()
 	g := clienttest.Start(t, clienttest.Options{})
-	g.Import(t, odata.Connector{ID: seedID})
+	g.Import(t, clienttest.NewConnector(seedID, nil))
 	client, _ := newClient(t, g)
 	tests := []struct {
 		name       string

@@ -46,7 +46,7 @@ func TestPatchKiota(t *testing.T) {
 	t.Parallel()
 	node.Require(t)
 	g := clienttest.Start(t, clienttest.Options{TLS: true})
-	g.Import(t, odata.Connector{ID: seedID, ConnectorName: odata.Str("Imported connector")})
+	g.Import(t, clienttest.NewConnector(seedID, map[string]odata.Value{"connectorName": odata.Str("Imported connector")}))
 	body := map[string]string{
 		"connectorName":       "Connector Name value",
 		"machineName":         "Machine Name value",
@@ -75,7 +75,7 @@ func TestPatchKiota(t *testing.T) {
 			t.Errorf("%s: additionalData %v, want @odata.etag W/\"2\"", name, m["additionalData"])
 		}
 	}
-	if s := g.Connector(t, seedID).EnrollmentDateTime.String(); s != "2017-01-01T07:57:59.372Z" {
+	if s := g.Connector(t, seedID).Get("enrollmentDateTime").Time.String(); s != "2017-01-01T07:57:59.372Z" {
 		t.Errorf("stored enrollmentDateTime %s", s)
 	}
 	var patches int
