@@ -197,6 +197,58 @@ func TestStartInterruptedFirstStart(t *testing.T) {
 	}
 }
 
+// RequireExisting is how graphd's CLI commands open the cluster: they may start or attach to an existing one,
+// but must never create one (a second terminal with another data directory would otherwise get an empty cluster).
+func TestStartRequireExisting(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	existing := testConfig(t, dir)
+	existing.RequireExisting = true
+
+	t.Run("ErrNotInitializedNoDirectory", func(t *testing.T) {
+		_, err := embedded.Start(t.Context(), existing)
+		if errors.Is(err, embedded.ErrNoBinaries) {
+			t.Skipf("PostgreSQL binaries not found: %v", err)
+		}
+		if !errors.Is(err, embedded.ErrNotInitialized) || !strings.Contains(err.Error(), dir) {
+			t.Fatalf("Start = %v, want ErrNotInitialized naming %s", err, dir)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Start created the data directory (stat: %v)", err)
+		}
+	})
+	t.Run("ErrNotInitializedEmptyDirectory", func(t *testing.T) {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		_, err := embedded.Start(t.Context(), existing)
+		if errors.Is(err, embedded.ErrNoBinaries) {
+			t.Skipf("PostgreSQL binaries not found: %v", err)
+		}
+		if !errors.Is(err, embedded.ErrNotInitialized) {
+			t.Fatalf("Start = %v, want ErrNotInitialized", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "pgdata")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Start created pgdata (stat: %v)", err)
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		created := start(t, testConfig(t, dir)) // initdb, as graphd serve does
+		attached := start(t, existing)
+		if attached.Owned() || attached.URL() != created.URL() {
+			t.Errorf("Start while the server runs: Owned() = %v, URL() = %q; want an attached %q", attached.Owned(), attached.URL(), created.URL())
+		}
+		stop(t, created)
+		restarted := start(t, existing)
+		if !restarted.Owned() {
+			t.Error("Start of the stopped cluster: Owned() = false, want true")
+		}
+		if got := queryString(t, restarted.URL(), "select current_database()"); got != "graphd" {
+			t.Errorf("select current_database() = %q, want graphd", got)
+		}
+	})
+}
+
 func TestStartNoBinaries(t *testing.T) {
 	t.Parallel()
 	_, err := embedded.Start(t.Context(), embedded.Config{DataDir: newDataDir(t), BinDir: t.TempDir()})
