@@ -199,11 +199,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.requireExisting {
-		// Before prepareDataDir, which would create the directory.
-		if _, err := os.Stat(s.dataDir); errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s does not exist", ErrNotInitialized, s.dataDir)
-		}
+	// Before prepareDataDir, which would create or change the directory.
+	if s.requireExisting && !HasCluster(s.dataDir) {
+		return nil, fmt.Errorf("%w: %s holds no %s", ErrNotInitialized, s.dataDir, filepath.Join("pgdata", "PG_VERSION"))
 	}
 	if err := prepareDataDir(s.dataDir, s.acct); err != nil {
 		return nil, err
@@ -282,6 +280,18 @@ type site struct {
 	noSync  bool
 
 	requireExisting bool
+}
+
+// HasCluster reports whether dataDir holds a cluster, or one that initdb is creating right now (which Start
+// with RequireExisting waits for). It creates and changes nothing.
+func HasCluster(dataDir string) bool {
+	pgdata := filepath.Join(dataDir, "pgdata")
+	for _, path := range []string{filepath.Join(pgdata, "PG_VERSION"), pgdata + ".initdb"} {
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkInitialized fails with ErrNotInitialized unless the cluster exists.

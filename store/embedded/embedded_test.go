@@ -388,3 +388,39 @@ func execSQL(tb testing.TB, url string, statements ...string) {
 		}
 	}
 }
+
+func TestHasCluster(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		files []string // created under the data directory; a trailing / makes a directory
+		want  bool
+	}{
+		{"NoDirectory", nil, false},
+		{"Empty", []string{""}, false},
+		{"OnlyLocks", []string{"serve.lock", "init.lock"}, false},
+		{"Cluster", []string{"pgdata/", "pgdata/PG_VERSION"}, true},
+		{"BeingCreated", []string{"pgdata.initdb/"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "data")
+			for _, f := range tc.files {
+				path := filepath.Join(dir, f)
+				if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if strings.HasSuffix(f, "/") || f == "" {
+					if err := os.MkdirAll(path, 0o700); err != nil {
+						t.Fatal(err)
+					}
+				} else if err := os.WriteFile(path, []byte("15\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := embedded.HasCluster(dir); got != tc.want {
+				t.Errorf("HasCluster = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
