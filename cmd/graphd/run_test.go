@@ -120,16 +120,6 @@ func writeFile(tb testing.TB, content string) string {
 	return path
 }
 
-// token runs `graphd token` with getenv's configuration, as a new user would, and returns the token.
-func mintToken(tb testing.TB, getenv func(string) string, args ...string) string {
-	tb.Helper()
-	var out bytes.Buffer
-	if err := run(tb.Context(), append([]string{"token"}, args...), getenv, nil, &out, io.Discard); err != nil {
-		tb.Fatalf("graphd token: %v", err)
-	}
-	return strings.TrimSpace(out.String())
-}
-
 func patchSeed(tb testing.TB, addr, tok string) (int, string) {
 	tb.Helper()
 	req, _ := http.NewRequest(http.MethodPatch, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/"+seedID, strings.NewReader(seedBody))
