@@ -28,9 +28,9 @@ ARG GOINSECURE
 ENV CGO_ENABLED=0 GOTOOLCHAIN=local
 WORKDIR /src
 COPY go.mod go.sum ./
-# Also compile the modules graphd imports (and the standard library packages they use) into this stage's build cache, so that a
-# source change recompiles only graphd's own packages. A package missing from the list is compiled by the
-# build stage instead; a failure here only costs that time.
+# Also compile the modules graphd imports (and the standard library packages they use) into this stage's
+# build cache, so that a source change recompiles only graphd's own packages. A package missing from the list
+# is compiled by the build stage instead; a failure here only costs that time.
 RUN go mod download \
  && (go build -trimpath \
        github.com/go-jose/go-jose/v4 github.com/go-jose/go-jose/v4/jwt github.com/gorilla/mux \
