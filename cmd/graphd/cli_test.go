@@ -88,27 +88,29 @@ func TestResolveBuild(t *testing.T) {
 	}
 }
 
-// TestVersionBinary builds graphd as make build and the Dockerfile do (-ldflags -X) and as a plain go build in a
-// git checkout (the vcs.revision fallback), and runs `graphd version`.
-func TestVersionBinary(t *testing.T) {
-	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds graphd")
-	}
+// buildGraphd builds this command into dir/bin/graphd with make build's settings (CGO_ENABLED=0, -trimpath), so
+// that after make build or make run the build cache serves it and only the link runs.
+func buildGraphd(tb testing.TB, dir string, args ...string) string {
+	tb.Helper()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skipf("no go command on PATH: %v", err)
+		tb.Skipf("no go command on PATH: %v", err)
 	}
-	build := func(t *testing.T, args ...string) string {
-		t.Helper()
-		bin := filepath.Join(t.TempDir(), "graphd")
-		// make build's settings, so that its build cache serves this one.
-		cmd := exec.Command(gobin, append(append([]string{"build", "-trimpath", "-o", bin}, args...), ".")...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return bin
+	bin := filepath.Join(dir, "bin", "graphd")
+	cmd := exec.Command(gobin, append(append([]string{"build", "-trimpath", "-o", bin}, args...), ".")...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return bin
+}
+
+// TestVersionBinary builds graphd as make build and the Dockerfile do (-ldflags -X) and as a plain go build in a
+// git checkout (the vcs.revision fallback), and runs `graphd version`. Not parallel, like the other tests that
+// build: compiling next to the load tests would starve them.
+func TestVersionBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds graphd")
 	}
 	version := func(t *testing.T, bin string) string {
 		t.Helper()
@@ -118,9 +120,8 @@ func TestVersionBinary(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	// Not parallel: the second build reuses the first one's compiled packages and only links.
 	t.Run("Ldflags", func(t *testing.T) {
-		bin := build(t, "-ldflags", "-X main.version=v9.8.7 -X main.commit=0123456789abcdef0123456789abcdef01234567")
+		bin := buildGraphd(t, t.TempDir(), "-ldflags", "-X main.version=v9.8.7 -X main.commit=0123456789abcdef0123456789abcdef01234567")
 		want := "graphd v9.8.7 (commit 0123456789abcdef0123456789abcdef01234567, " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ")"
 		if got := version(t, bin); got != want {
 			t.Errorf("graphd version = %q, want %q", got, want)
@@ -139,7 +140,7 @@ func TestVersionBinary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		bin := build(t, "-buildvcs=true")
+		bin := buildGraphd(t, t.TempDir(), "-buildvcs=true")
 		got := version(t, bin)
 		if want := "graphd dev (commit " + strings.TrimSpace(string(head)); !strings.HasPrefix(got, want) {
 			t.Errorf("graphd version = %q, want prefix %q", got, want)

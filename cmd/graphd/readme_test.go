@@ -77,13 +77,13 @@ func expectation(want string) *regexp.Regexp {
 }
 
 // TestReadmeTryIt runs README.md's "Try it" commands as a new user would after `make run`, with bin/graphd built
-// from this tree and the server on a free port instead of 8080, and checks every output the README states.
+// from this tree and the server on a free port instead of 8080, and checks every output the README states. Not
+// parallel: it builds graphd (see TestVersionBinary).
 func TestReadmeTryIt(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds graphd")
 	}
-	for _, tool := range []string{"bash", "curl", "go"} {
+	for _, tool := range []string{"bash", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed: %v", tool, err)
 		}
@@ -99,12 +99,7 @@ func TestReadmeTryIt(t *testing.T) {
 
 	// The checkout a new user has after make run: bin/graphd and examples/.
 	work := t.TempDir()
-	bin := filepath.Join(work, "bin", "graphd")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	buildGraphd(t, work)
 	examples, err := filepath.Abs("../../examples")
 	if err != nil {
 		t.Fatal(err)
