@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -94,14 +93,14 @@ func newVerifier(ctx context.Context, st *store.Store, c authConfig, log *slog.L
 // token prints a token that this graphd accepts: `graphd token [--tenant ID] [--scopes LIST | --roles LIST]
 // [--user NAME] [--ttl DURATION]`.
 func token(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("token", "token [--tenant ID] [--scopes LIST | --roles LIST] [--user NAME] [--ttl 1h]",
+		"Print a bearer token that this graphd accepts, signed with the key graphd keeps in its database\n(only when graphd is its own issuer, without GRAPHD_AUTH_JWKS).\n\n"+sameDatabaseHint)
 	tenant := fs.String("tenant", odata.DevTenantID, "tenant GUID (the tid claim)")
 	scopes := fs.String("scopes", "", "delegated permissions for scp, comma or space separated (default "+auth.PermReadWriteAll+" unless --roles is given)")
 	roles := fs.String("roles", "", "application permissions for roles, comma or space separated")
 	user := fs.String("user", "dev@graphd.local", "the subject (oid and sub claims)")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
@@ -125,8 +124,8 @@ func token(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.Auth.JWKS != "" {
 		return errors.New("graphd token signs with graphd's own key, but GRAPHD_AUTH_JWKS points at another issuer: get a token from that identity provider")
 	}
-	log := newLogger(stderr, cfg.LogLevel)
-	db, err := openDatabase(ctx, cfg, log, false)
+	log := cliLogger(stderr, cfg, getenv)
+	db, err := openDatabase(ctx, cfg, log, "token")
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ type config struct {
 	DatabaseURL  string
 	Addr         string
 	DataDir      string
+	DataDirSet   bool // DataDir came from GRAPHD_DATA_DIR rather than the default
 	PublicURL    string
 	LogLevel     slog.Level
 	MaxBodyBytes int64
@@ -92,6 +93,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("GRAPHD_DATA_DIR: %w", err))
 		}
 		c.DataDir = dir
+		c.DataDirSet = getenv("GRAPHD_DATA_DIR") != ""
 	}
 	auth, authErrs := loadAuthConfig(getenv)
 	c.Auth = auth

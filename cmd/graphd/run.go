@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,25 +27,39 @@ commands:
   serve                  run the server (the default)
   migrate up|down|status apply, roll back or list the database migrations
   import [--tenant ID] FILE.json
-                         load entities with their ids (an array or {"value": [...]}); "-" reads stdin
+                         load entities with their ids and health-metric samples; "-" reads stdin
   token [--tenant ID] [--scopes LIST | --roles LIST] [--user NAME] [--ttl 1h]
                          print a bearer token this graphd accepts (when it is its own issuer)
   healthcheck            exit 0 if the server at GRAPHD_ADDR is ready (for container healthchecks)
+  version                print the version and the git commit graphd was built from
+
+migrate, import and token use the database of graphd serve: give them the same DATABASE_URL, or
+without it the same GRAPHD_DATA_DIR, as the server. Only serve creates the embedded cluster.
+"graphd COMMAND -h" describes a command.
 
 environment: DATABASE_URL, GRAPHD_ADDR, GRAPHD_DATA_DIR, GRAPHD_PUBLIC_URL, GRAPHD_LOG_LEVEL,
 GRAPHD_MAX_BODY_BYTES, GRAPHD_PG_BINDIR, GRAPHD_AUTH, GRAPHD_AUTH_JWKS, GRAPHD_AUTH_ISSUER,
-GRAPHD_AUTH_AUDIENCE, GRAPHD_AUTH_HS256_SECRET (see README.md)
+GRAPHD_AUTH_AUDIENCE, GRAPHD_AUTH_HS256_SECRET, GRAPHD_PAGE_SIZE, GRAPHD_MAX_PAGE_SIZE,
+GRAPHD_DB_MAX_CONNS, GRAPHD_RATE_LIMIT, GRAPHD_RATE_BURST (see README.md)
 `
 
 // run is graphd's whole program; main only wires it to the process, so tests can run it in-process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdin, stdout, stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, getenv, stderr)
+		return serve(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "import":
@@ -54,7 +67,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "token":
 		return token(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
-		return healthcheck(ctx, getenv)
+		return healthcheck(ctx, args, getenv, stdout, stderr)
+	case "version", "--version":
+		return versionCmd(args, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err
@@ -73,21 +88,28 @@ type database struct {
 	close func(context.Context)
 }
 
-// openDatabase connects to DATABASE_URL, or starts (or attaches to) the embedded cluster under the data dir, and
-// applies pending migrations.
-func openDatabase(ctx context.Context, cfg config, log *slog.Logger, holdsServeLock bool) (*database, error) {
-	return openDatabaseWith(ctx, cfg, log, holdsServeLock, true)
+// openDatabase connects to DATABASE_URL, or to the embedded cluster under the data dir, and applies pending
+// migrations. Only serve (which holds the serve lock) may create the embedded cluster; the other commands
+// (named by cmd) attach to the running server or start the existing cluster, and fail with
+// embedded.ErrNotInitialized when there is none.
+func openDatabase(ctx context.Context, cfg config, log *slog.Logger, cmd string) (*database, error) {
+	return openDatabaseWith(ctx, cfg, log, cmd, true)
 }
 
-func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, holdsServeLock, migrate bool) (*database, error) {
+func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, cmd string, migrate bool) (*database, error) {
 	dsn := cfg.DatabaseURL
 	stopCluster := func(context.Context) {}
 	if dsn == "" {
-		// import and migrate with no serve running start a temporary cluster; they hold the serve lock meanwhile
-		// so that a serve started now refuses instead of attaching to a cluster that is about to stop.
-		// With a serve running, they attach to its cluster and leave it alone.
+		isServe := cmd == "serve"
+		// The other commands with no serve running start the existing cluster for their own use; they hold the
+		// serve lock meanwhile so that a serve started now refuses instead of attaching to a cluster that is
+		// about to stop. With a serve running, they attach to its cluster and leave it alone.
 		releaseLock := func() error { return nil }
-		if !holdsServeLock {
+		if !isServe {
+			// Before LockServe, which would create the directory and its lock file.
+			if !embedded.HasCluster(cfg.DataDir) {
+				return nil, notInitialized(cfg, cmd)
+			}
 			release, err := embedded.LockServe(cfg.DataDir)
 			switch {
 			case err == nil:
@@ -97,9 +119,12 @@ func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, holdsSe
 			}
 		}
 		started := time.Now()
-		cluster, err := embedded.Start(ctx, embedded.Config{DataDir: cfg.DataDir, BinDir: cfg.PGBinDir, Logger: log})
+		cluster, err := embedded.Start(ctx, embedded.Config{DataDir: cfg.DataDir, BinDir: cfg.PGBinDir, Logger: log, RequireExisting: !isServe})
 		if err != nil {
 			_ = releaseLock()
+			if errors.Is(err, embedded.ErrNotInitialized) {
+				return nil, notInitialized(cfg, cmd)
+			}
 			return nil, fmt.Errorf("embedded PostgreSQL in %s: %w", cfg.DataDir, err)
 		}
 		log.Info("embedded PostgreSQL ready", "data_dir", cfg.DataDir, "started_here", cluster.Owned(),
@@ -130,6 +155,24 @@ func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, holdsSe
 	return db, nil
 }
 
+// notInitialized explains a data directory without a cluster to a command that must not create one: which
+// directory it looked in, why that one, and how to point the command at the server's database.
+func notInitialized(cfg config, cmd string) error {
+	from := "from GRAPHD_DATA_DIR"
+	if !cfg.DataDirSet {
+		from = "the default data directory: GRAPHD_DATA_DIR is not set"
+	}
+	return &notInitializedError{fmt.Sprintf("no graphd database in %s (%s). Only graphd serve creates one: "+
+		"run graphd %s with the same GRAPHD_DATA_DIR (or DATABASE_URL) as the graphd serve whose database it should use, "+
+		"or start graphd serve with this data directory first", cfg.DataDir, from, cmd)}
+}
+
+// notInitializedError is embedded.ErrNotInitialized told for graphd's commands.
+type notInitializedError struct{ msg string }
+
+func (e *notInitializedError) Error() string { return e.msg }
+func (e *notInitializedError) Unwrap() error { return embedded.ErrNotInitialized }
+
 func migrateUp(ctx context.Context, st *store.Store, log *slog.Logger) error {
 	m, err := store.NewMigrator(st.Pool(), migrations.FS)
 	if err != nil {
@@ -146,7 +189,11 @@ func migrateUp(ctx context.Context, st *store.Store, log *slog.Logger) error {
 	return nil
 }
 
-func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "[serve]", "Run the server on GRAPHD_ADDR (default 127.0.0.1:8080). Without DATABASE_URL it creates (on\nthe first start) and runs an embedded PostgreSQL cluster in GRAPHD_DATA_DIR. SIGINT or\nSIGTERM drain in-flight requests, stop the cluster and exit. Settings: see graphd help.")
+	if err := noArgs(fs, args, stdout, stderr); err != nil {
+		return err
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -165,7 +212,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return fmt.Errorf("listen on GRAPHD_ADDR=%s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
-	db, err := openDatabase(ctx, cfg, log, true)
+	db, err := openDatabase(ctx, cfg, log, "serve")
 	if err != nil {
 		return err
 	}
@@ -218,7 +265,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	errc := make(chan error, 1)
 	// net/http's own plain-text answers (malformed requests, HTTP/2.0 on HTTP/1) get Graph's envelope too.
 	go func() { errc <- srv.Serve(httpapi.EnvelopeListener(ln, apiCfg)) }()
-	log.Info("graphd listening", "addr", ln.Addr().String(), "service_root", serviceRootFor(cfg, ln.Addr()))
+	build := currentBuild()
+	log.Info("graphd listening", "addr", ln.Addr().String(), "service_root", serviceRootFor(cfg, ln.Addr()),
+		"version", build.Version, "commit", build.Commit)
 
 	select {
 	case err := <-errc:
@@ -250,15 +299,19 @@ func serviceRootFor(cfg config, addr net.Addr) string {
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
+	fs := newFlagSet("migrate", "migrate up|down|status", "Apply the pending schema migrations (up), roll back the latest one (down), or list\nthem (status).\n\n"+sameDatabaseHint)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || (fs.Arg(0) != "up" && fs.Arg(0) != "down" && fs.Arg(0) != "status") {
 		return errors.New("usage: graphd migrate up|down|status")
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
-	db, err := openDatabaseNoMigrate(ctx, cfg, log)
+	log := cliLogger(stderr, cfg, getenv)
+	db, err := openDatabaseWith(ctx, cfg, log, "migrate", false)
 	if err != nil {
 		return err
 	}
@@ -268,7 +321,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer m.Close()
-	switch args[0] {
+	switch fs.Arg(0) {
 	case "up":
 		n, err := m.Up(ctx)
 		if err != nil {
@@ -282,16 +335,24 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	return m.Status(ctx, stdout)
 }
 
-// openDatabaseNoMigrate is openDatabase for `graphd migrate`, which decides itself what to apply.
-func openDatabaseNoMigrate(ctx context.Context, cfg config, log *slog.Logger) (*database, error) {
-	return openDatabaseWith(ctx, cfg, log, false, false)
-}
+// importAbout describes graphd import; README.md and docs/behaviour.md say the same.
+const importAbout = `Load a fixture file into a tenant: a JSON array of entities with their ids, a
+collection response {"value": [...]}, or {"certificateConnectorDetails": [...],
+"healthMetricSamples": [...]}. "-" reads stdin.
+
+The file is validated like an API payload and loaded in one transaction: a bad
+file changes nothing. Each entity in the file is stored exactly as the file
+states it (omitted properties become null, omitted timestamps
+0001-01-01T00:00:00Z); an id that exists is overwritten and its version (ETag)
+goes up by one on every import, even when nothing changed. Samples are keyed
+by (connector, metric, instant of dateTime) and overwritten the same way. Rows and
+samples that the file does not mention are left alone. So importing the same
+file twice leaves the same data, but new ETags.`
 
 func importFile(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("import", "import [--tenant ID] FILE.json", importAbout+"\n\n"+sameDatabaseHint)
 	tenant := fs.String("tenant", odata.DevTenantID, "tenant GUID to load the entities into")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -324,8 +385,8 @@ func importFile(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
-	db, err := openDatabase(ctx, cfg, log, false)
+	log := cliLogger(stderr, cfg, getenv)
+	db, err := openDatabase(ctx, cfg, log, "import")
 	if err != nil {
 		return err
 	}
@@ -341,7 +402,11 @@ func importFile(ctx context.Context, args []string, getenv func(string) string, 
 	return err
 }
 
-func healthcheck(ctx context.Context, getenv func(string) string) error {
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("healthcheck", "healthcheck", "Exit 0 when the server at GRAPHD_ADDR answers /readyz with 200 (for container healthchecks).")
+	if err := noArgs(fs, args, stdout, stderr); err != nil {
+		return err
+	}
 	addr := getenv("GRAPHD_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:8080"

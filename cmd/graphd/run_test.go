@@ -120,16 +120,6 @@ func writeFile(tb testing.TB, content string) string {
 	return path
 }
 
-// token runs `graphd token` with getenv's configuration, as a new user would, and returns the token.
-func mintToken(tb testing.TB, getenv func(string) string, args ...string) string {
-	tb.Helper()
-	var out bytes.Buffer
-	if err := run(tb.Context(), append([]string{"token"}, args...), getenv, nil, &out, io.Discard); err != nil {
-		tb.Fatalf("graphd token: %v", err)
-	}
-	return strings.TrimSpace(out.String())
-}
-
 func patchSeed(tb testing.TB, addr, tok string) (int, string) {
 	tb.Helper()
 	req, _ := http.NewRequest(http.MethodPatch, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/"+seedID, strings.NewReader(seedBody))
@@ -164,18 +154,14 @@ func TestServeImportPatch(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
 	getenv := env("DATABASE_URL", storetest.URL(t), "GRAPHD_ADDR", addr, "GRAPHD_PUBLIC_URL", "https://graph.example.test/beta")
-	var out bytes.Buffer
-	if err := run(t.Context(), []string{"import", writeFile(t, fixture)}, getenv, nil, &out, io.Discard); err != nil {
-		t.Fatalf("import: %v", err)
-	}
-	if !strings.Contains(out.String(), "imported 1 ") {
-		t.Fatalf("import said %q", out.String())
+	if out := quietly(t, getenv, "import", writeFile(t, fixture)); !strings.Contains(out, "imported 1 ") {
+		t.Fatalf("import said %q", out)
 	}
 	stop, logs := startServer(t, getenv, addr)
 	if status, _ := patchSeed(t, addr, "not-a-token"); status != http.StatusUnauthorized {
 		t.Fatalf("PATCH without a valid token = %d, want 401", status)
 	}
-	status, body := patchSeed(t, addr, mintToken(t, getenv))
+	status, body := patchSeed(t, addr, strings.TrimSpace(quietly(t, getenv, "token")))
 	want := `{"@odata.context":"https://graph.example.test/beta/$metadata#deviceManagement/certificateConnectorDetails/$entity",` + seedMembers
 	if status != http.StatusOK || body != want {
 		t.Fatalf("PATCH = %d %s\nwant 200 %s", status, body, want)
@@ -302,8 +288,9 @@ func TestHealthcheck(t *testing.T) {
 	}
 }
 
-// TestEmbeddedDefault runs graphd with no DATABASE_URL: it creates a cluster in the data dir, import works while
-// serve runs, a second serve on the same dir refuses, and the row survives a restart.
+// TestEmbeddedDefault runs graphd with no DATABASE_URL: only serve creates the cluster in the data dir, import
+// and token work (quietly) while serve runs and after it stopped, a second serve on the same dir refuses, and the
+// row survives a restart.
 func TestEmbeddedDefault(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -317,16 +304,15 @@ func TestEmbeddedDefault(t *testing.T) {
 	addr := freeAddr(t)
 	getenv := env("GRAPHD_DATA_DIR", dataDir, "GRAPHD_ADDR", addr)
 
-	// import with no serve running creates the cluster, then stops it again.
-	if err := run(t.Context(), []string{"import", writeFile(t, `[{"id":"`+seedID+`"}]`)}, getenv, nil, io.Discard, io.Discard); err != nil {
-		t.Fatalf("import before serving: %v", err)
+	// Before any serve there is no cluster, and import must not create one.
+	err := run(t.Context(), []string{"import", writeFile(t, `[{"id":"`+seedID+`"}]`)}, getenv, nil, io.Discard, io.Discard)
+	if !errors.Is(err, embedded.ErrNotInitialized) {
+		t.Fatalf("import before the first serve: %v, want ErrNotInitialized", err)
 	}
 	started := time.Now()
 	stop, _ := startServer(t, getenv, addr)
-	t.Logf("start after initdb ready in %v", time.Since(started).Round(time.Millisecond))
-	if err := run(t.Context(), []string{"import", writeFile(t, fixture)}, getenv, nil, io.Discard, io.Discard); err != nil {
-		t.Fatalf("import while serving: %v", err)
-	}
+	t.Logf("first start (initdb) ready in %v", time.Since(started).Round(time.Millisecond))
+	quietly(t, getenv, "import", writeFile(t, fixture))
 	if status, _ := get(t, "http://"+addr+"/readyz", ""); status != http.StatusOK {
 		t.Fatalf("import stopped the cluster serve uses: /readyz = %d", status)
 	}
@@ -334,13 +320,15 @@ func TestEmbeddedDefault(t *testing.T) {
 	if !errors.Is(second, embedded.ErrInUse) {
 		t.Fatalf("second serve on the same data dir: %v, want ErrInUse", second)
 	}
-	tok := mintToken(t, getenv)
+	tok := strings.TrimSpace(quietly(t, getenv, "token"))
 	if status, body := patchSeed(t, addr, tok); status != http.StatusOK {
 		t.Fatalf("PATCH = %d %s", status, body)
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
+	// With serve stopped, import starts the existing cluster for itself and stops it again.
+	quietly(t, getenv, "import", writeFile(t, `[{"id":"22222222-0000-4000-8000-000000000000"}]`))
 	started = time.Now()
 	startServer(t, getenv, addr)
 	t.Logf("second start ready in %v", time.Since(started).Round(time.Millisecond))
@@ -348,6 +336,70 @@ func TestEmbeddedDefault(t *testing.T) {
 	status, body := get(t, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/"+seedID, tok)
 	if status != http.StatusOK || !strings.HasSuffix(body, seedMembers[strings.Index(seedMembers, `"id":`):]) {
 		t.Fatalf("after restart GET = %d %s", status, body)
+	}
+	if status, body := get(t, "http://"+addr+"/beta/deviceManagement/certificateConnectorDetails/22222222-0000-4000-8000-000000000000", tok); status != http.StatusOK {
+		t.Fatalf("the row imported while serve was stopped: GET = %d %s", status, body)
+	}
+}
+
+// quietly runs a command that must succeed without writing anything to stderr (no log lines), and returns
+// its stdout.
+func quietly(tb testing.TB, getenv func(string) string, args ...string) string {
+	tb.Helper()
+	var stdout, stderr bytes.Buffer
+	if err := run(tb.Context(), args, getenv, nil, &stdout, &stderr); err != nil {
+		tb.Fatalf("graphd %s: %v\nstderr: %s", strings.Join(args, " "), err, &stderr)
+	}
+	if stderr.Len() != 0 {
+		tb.Errorf("graphd %s succeeded but wrote to stderr:\n%s", strings.Join(args, " "), &stderr)
+	}
+	return stdout.String()
+}
+
+// TestCommandsNeedServersDatabase: a command run without the server's GRAPHD_DATA_DIR must fail, naming the
+// directory it looked in and how to point it at the server's database, and create nothing there.
+func TestCommandsNeedServersDatabase(t *testing.T) {
+	t.Parallel()
+	fixtureFile := writeFile(t, `[{"id":"`+seedID+`"}]`)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"Token", []string{"token"}},
+		{"Import", []string{"import", fixtureFile}},
+		{"MigrateUp", []string{"migrate", "up"}},
+		{"MigrateStatus", []string{"migrate", "status"}},
+	} {
+		for _, dirState := range []string{"Missing", "Empty"} {
+			t.Run(tc.name+dirState, func(t *testing.T) {
+				t.Parallel()
+				dataDir := filepath.Join(t.TempDir(), "data")
+				if dirState == "Empty" {
+					if err := os.Mkdir(dataDir, 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var stdout, stderr bytes.Buffer
+				err := run(t.Context(), tc.args, env("GRAPHD_DATA_DIR", dataDir), nil, &stdout, &stderr)
+				if !errors.Is(err, embedded.ErrNotInitialized) {
+					t.Fatalf("err = %v, want ErrNotInitialized", err)
+				}
+				for _, want := range []string{dataDir, "GRAPHD_DATA_DIR", "DATABASE_URL", "graphd serve", "graphd " + tc.args[0]} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not mention %q", err, want)
+					}
+				}
+				if stdout.Len() != 0 || stderr.Len() != 0 {
+					t.Errorf("stdout %q, stderr %q; want both empty (the error says it all)", &stdout, &stderr)
+				}
+				switch entries, err := os.ReadDir(dataDir); {
+				case dirState == "Missing" && !errors.Is(err, os.ErrNotExist):
+					t.Errorf("the data directory was created (%v)", err)
+				case dirState == "Empty" && len(entries) != 0:
+					t.Errorf("the data directory now holds %v, want nothing", entries)
+				}
+			})
+		}
 	}
 }
 

@@ -55,6 +55,10 @@ var ErrNoBinaries = errors.New("no PostgreSQL server binaries (initdb, postgres)
 // ErrInUse is returned (wrapped) by LockServe when another `graphd serve` owns the data directory.
 var ErrInUse = errors.New("data directory is in use by another graphd serve")
 
+// ErrNotInitialized is returned (wrapped) by Start with Config.RequireExisting when the data directory holds
+// no cluster yet.
+var ErrNotInitialized = errors.New("no PostgreSQL cluster has been created in the data directory")
+
 // Config says where the cluster lives.
 type Config struct {
 	// DataDir is graphd's data directory; the cluster lives in DataDir/pgdata.
@@ -73,6 +77,12 @@ type Config struct {
 	// cluster, so never set it for data that matters. It applies only when this Start creates or starts
 	// the server, not when it attaches to a running one.
 	NoSync bool
+
+	// RequireExisting makes Start use only a cluster that already exists: it attaches to the running server
+	// or starts the existing cluster, and fails with ErrNotInitialized instead of running initdb (and
+	// creates nothing, not even DataDir). Processes that only borrow the database, such as graphd's CLI
+	// commands, set it so that a wrong data directory is an error rather than a new, empty cluster.
+	RequireExisting bool
 }
 
 // Cluster is a running cluster, either started by this process (Owned) or attached to.
@@ -189,6 +199,10 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Before prepareDataDir, which would create or change the directory.
+	if s.requireExisting && !HasCluster(s.dataDir) {
+		return nil, fmt.Errorf("%w: %s holds no %s", ErrNotInitialized, s.dataDir, filepath.Join("pgdata", "PG_VERSION"))
+	}
 	if err := prepareDataDir(s.dataDir, s.acct); err != nil {
 		return nil, err
 	}
@@ -199,7 +213,13 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	defer unlock()
 
-	if err := s.ensureInitialized(ctx); err != nil {
+	// Checked under init.lock: a first start that is running initdb right now holds it, and its cluster
+	// exists once the lock is free.
+	if s.requireExisting {
+		if err := s.checkInitialized(); err != nil {
+			return nil, err
+		}
+	} else if err := s.ensureInitialized(ctx); err != nil {
 		return nil, err
 	}
 	c, err := s.attach(ctx, 0)
@@ -237,6 +257,8 @@ func newSite(ctx context.Context, cfg Config) (*site, error) {
 		logPath: filepath.Join(dataDir, "postgres.log"),
 		logger:  logger,
 		noSync:  cfg.NoSync,
+
+		requireExisting: cfg.RequireExisting,
 	}
 	if s.bins, err = findBinaries(ctx, cfg.BinDir, s.pgdata); err != nil {
 		return nil, err
@@ -256,6 +278,32 @@ type site struct {
 	acct    *account // nil: run postgres as the current user
 	logger  *slog.Logger
 	noSync  bool
+
+	requireExisting bool
+}
+
+// HasCluster reports whether dataDir holds a cluster, or one that initdb is creating right now (which Start
+// with RequireExisting waits for). It creates and changes nothing.
+func HasCluster(dataDir string) bool {
+	pgdata := filepath.Join(dataDir, "pgdata")
+	for _, path := range []string{filepath.Join(pgdata, "PG_VERSION"), pgdata + ".initdb"} {
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkInitialized fails with ErrNotInitialized unless the cluster exists.
+func (s *site) checkInitialized() error {
+	_, err := os.Stat(filepath.Join(s.pgdata, "PG_VERSION"))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%w: %s has no PG_VERSION", ErrNotInitialized, s.pgdata)
+	case err != nil:
+		return fmt.Errorf("embedded: checking for a cluster: %w", err)
+	}
+	return nil
 }
 
 // ensureInitialized runs initdb if the cluster does not exist yet. initdb writes into a scratch directory

@@ -197,6 +197,58 @@ func TestStartInterruptedFirstStart(t *testing.T) {
 	}
 }
 
+// RequireExisting is how graphd's CLI commands open the cluster: they may start or attach to an existing one,
+// but must never create one (a second terminal with another data directory would otherwise get an empty cluster).
+func TestStartRequireExisting(t *testing.T) {
+	t.Parallel()
+	dir := newDataDir(t)
+	existing := testConfig(t, dir)
+	existing.RequireExisting = true
+
+	t.Run("ErrNotInitializedNoDirectory", func(t *testing.T) {
+		_, err := embedded.Start(t.Context(), existing)
+		if errors.Is(err, embedded.ErrNoBinaries) {
+			t.Skipf("PostgreSQL binaries not found: %v", err)
+		}
+		if !errors.Is(err, embedded.ErrNotInitialized) || !strings.Contains(err.Error(), dir) {
+			t.Fatalf("Start = %v, want ErrNotInitialized naming %s", err, dir)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Start created the data directory (stat: %v)", err)
+		}
+	})
+	t.Run("ErrNotInitializedEmptyDirectory", func(t *testing.T) {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		_, err := embedded.Start(t.Context(), existing)
+		if errors.Is(err, embedded.ErrNoBinaries) {
+			t.Skipf("PostgreSQL binaries not found: %v", err)
+		}
+		if !errors.Is(err, embedded.ErrNotInitialized) {
+			t.Fatalf("Start = %v, want ErrNotInitialized", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "pgdata")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Start created pgdata (stat: %v)", err)
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		created := start(t, testConfig(t, dir)) // initdb, as graphd serve does
+		attached := start(t, existing)
+		if attached.Owned() || attached.URL() != created.URL() {
+			t.Errorf("Start while the server runs: Owned() = %v, URL() = %q; want an attached %q", attached.Owned(), attached.URL(), created.URL())
+		}
+		stop(t, created)
+		restarted := start(t, existing)
+		if !restarted.Owned() {
+			t.Error("Start of the stopped cluster: Owned() = false, want true")
+		}
+		if got := queryString(t, restarted.URL(), "select current_database()"); got != "graphd" {
+			t.Errorf("select current_database() = %q, want graphd", got)
+		}
+	})
+}
+
 func TestStartNoBinaries(t *testing.T) {
 	t.Parallel()
 	_, err := embedded.Start(t.Context(), embedded.Config{DataDir: newDataDir(t), BinDir: t.TempDir()})
@@ -334,5 +386,41 @@ func execSQL(tb testing.TB, url string, statements ...string) {
 		if _, err := conn.Exec(tb.Context(), sql); err != nil {
 			tb.Fatalf("%s: %v", sql, err)
 		}
+	}
+}
+
+func TestHasCluster(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		files []string // created under the data directory; a trailing / makes a directory
+		want  bool
+	}{
+		{"NoDirectory", nil, false},
+		{"Empty", []string{""}, false},
+		{"OnlyLocks", []string{"serve.lock", "init.lock"}, false},
+		{"Cluster", []string{"pgdata/", "pgdata/PG_VERSION"}, true},
+		{"BeingCreated", []string{"pgdata.initdb/"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "data")
+			for _, f := range tc.files {
+				path := filepath.Join(dir, f)
+				if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if strings.HasSuffix(f, "/") || f == "" {
+					if err := os.MkdirAll(path, 0o700); err != nil {
+						t.Fatal(err)
+					}
+				} else if err := os.WriteFile(path, []byte("15\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := embedded.HasCluster(dir); got != tc.want {
+				t.Errorf("HasCluster = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -1,7 +1,8 @@
-// Package storetest gives integration tests a real, migrated PostgreSQL database each, from the first source
-// that works: TEST_DATABASE_URL; else a testcontainers PostgreSQL (image TEST_POSTGRES_IMAGE, default
-// postgres:17-alpine) when Docker answers; else a throwaway embedded cluster from the machine's PostgreSQL
-// binaries. The server is set up once per test binary; a migrated template database is cloned per test.
+// Package storetest gives integration tests a real, migrated PostgreSQL database each, from the source that
+// Choose picks: TEST_DATABASE_URL; else a testcontainers PostgreSQL (image TEST_POSTGRES_IMAGE, default
+// postgres:17-alpine) when Docker answers and the image is present or can be pulled; else a throwaway
+// embedded cluster from the machine's PostgreSQL binaries. The server is set up once per test binary; a
+// migrated template database is cloned per test.
 package storetest
 
 import (
@@ -124,22 +125,23 @@ func setup() (*server, error) {
 }
 
 func start(ctx context.Context) (*server, error) {
-	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
-		return &server{adminURL: url, source: "TEST_DATABASE_URL"}, nil
-	}
-	image := os.Getenv("TEST_POSTGRES_IMAGE")
-	if image == "" {
-		image = "postgres:17-alpine"
-	}
-	s, tcErr := startContainer(ctx, image)
-	if tcErr == nil {
-		return s, nil
+	src := choose(ctx, os.Getenv, dockerDaemon{})
+	switch src.Kind {
+	case FromURL:
+		return &server{adminURL: os.Getenv("TEST_DATABASE_URL"), source: src.String()}, nil
+	case FromContainer:
+		s, tcErr := startContainer(ctx, src.Image)
+		if tcErr == nil {
+			s.source = src.String()
+			return s, nil
+		}
+		src = Choice{Kind: FromEmbedded, Reason: "starting the " + src.Image + " container failed: " + firstLine(tcErr.Error())}
 	}
 	s, err := startEmbedded(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("testcontainers: %v; embedded cluster: %w", tcErr, err)
+		return nil, fmt.Errorf("%s; embedded cluster: %w", src.Reason, err)
 	}
-	s.source += fmt.Sprintf(" (testcontainers unavailable: %s)", firstLine(tcErr.Error()))
+	s.source = src.String()
 	return s, nil
 }
 
@@ -172,7 +174,6 @@ func startContainer(ctx context.Context, image string) (s *server, err error) {
 	}
 	return &server{
 		adminURL: url,
-		source:   "testcontainers (" + image + ")",
 		stop:     func(context.Context) error { return testcontainers.TerminateContainer(c) },
 	}, nil
 }
@@ -193,7 +194,6 @@ func startEmbedded(ctx context.Context) (*server, error) {
 	}
 	return &server{
 		adminURL: c.AdminURL(),
-		source:   "the embedded cluster",
 		stop: func(ctx context.Context) error {
 			err := c.Stop(ctx)
 			_ = os.RemoveAll(dir)
