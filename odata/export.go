@@ -3,12 +3,17 @@ package odata
 import "strconv"
 
 // AppendExport writes what a tenant holds as a fixture file that ParseImport reads back to the same values: an
-// object with a member per entity set, by the set's name, holding its entities as a GET returns them but with
+// object with the tenant (when set.Tenant is set), a member per entity set, by the set's name, holding its entities as a GET returns them but with
 // secrets and without @odata.etag (a version is the server's, and an import starts its own), and
 // healthMetricSamples. Timestamps keep their seven digits and offsets, so export, import and export again gives
 // the same bytes.
 func AppendExport(b []byte, m *Model, set *ImportSet) []byte {
 	b = append(b, '{')
+	if set.Tenant != "" {
+		b = append(b, `"tenant":`...)
+		b = AppendJSONString(b, set.Tenant)
+		b = append(b, ',')
+	}
 	for i, es := range m.Sets {
 		if i > 0 {
 			b = append(b, ',')

@@ -13,6 +13,8 @@ import (
 type ImportSet struct {
 	Entities [][]Entity
 	Samples  []MetricSample
+	// Tenant is the file's own "tenant" member, a lower-case GUID, or "" when it names none.
+	Tenant string
 }
 
 // Count is the number of entities the file gives for a set.
@@ -20,7 +22,8 @@ func (s *ImportSet) Count(set *EntitySet) int { return len(s.Entities[set.Index]
 
 // ParseImport reads a fixture file of model m. It is a JSON array of entities of the model's first set
 // (certificateConnectorDetails), a collection response {"value": [...]} of them, or an object with a member per
-// entity set, by the set's name, and "healthMetricSamples". Every entity is validated as the API validates a
+// entity set, by the set's name, "healthMetricSamples" and optionally "tenant", the tenant the file belongs to.
+// Every entity is validated as the API validates a
 // create; omitted properties take the create defaults, so re-importing a key replaces the entity as the file
 // states it. GUID keys must be given; derived keys (userPfxCertificates) may be given and must then equal the key
 // the values make. Server-set times are kept as given, and are now when omitted. A key given twice is refused,
@@ -112,6 +115,27 @@ func ParseImport(m *Model, data []byte, now DateTimeOffset) (ImportSet, error) {
 			}
 			if name == "healthMetricSamples" {
 				return array(func() error { return readSamples(&r, &set, fail) })
+			}
+			if name == "tenant" {
+				// The tenant the file belongs to, as graphd export writes it; a command's own tenant wins.
+				if c := r.peek(); c != '"' {
+					if err := r.skip(0); err != nil {
+						return err
+					}
+					fail(invalid("The member 'tenant' must be a GUID string, but %s was found.", jsonKind(c)))
+					return nil
+				}
+				v, _, err := r.str()
+				if err != nil {
+					return err
+				}
+				g, ok := ParseGUID(v)
+				if !ok {
+					fail(invalid("The member 'tenant' must be a GUID, but '%s' was found.", quoteText(v)))
+					return nil
+				}
+				set.Tenant = g
+				return nil
 			}
 			if name == "value" {
 				if _, both := seen[first.Name]; both {

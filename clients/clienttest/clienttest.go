@@ -27,9 +27,6 @@ import (
 	"github.com/graphd/graphd/store/storetest"
 )
 
-// signingKeySecret is the server_secrets name under which `graphd serve` keeps its ES256 signing key
-// (cmd/graphd/authcfg.go); the harness loads its key the same way.
-const signingKeySecret = "token-signing-key-es256-v1"
 
 // Options changes how Start runs graphd.
 type Options struct {
@@ -73,7 +70,7 @@ func Start(tb testing.TB, opts Options) *Graphd {
 	tb.Helper()
 	ctx := tb.Context()
 	st := storetest.Open(tb)
-	der, err := st.Secret(ctx, signingKeySecret, auth.NewSigningKey)
+	der, err := st.Secret(ctx, auth.SigningKeySecret, auth.NewSigningKey)
 	if err != nil {
 		tb.Fatalf("clienttest: signing key: %v", err)
 	}

@@ -14,9 +14,6 @@ import (
 	"github.com/graphd/graphd/store"
 )
 
-// signingKeySecret names graphd's own token signing key in server_secrets.
-const signingKeySecret = "token-signing-key-es256-v1"
-
 // authConfig is the token validation part of the configuration.
 type authConfig struct {
 	Mode     string // "jwt" or "none"
@@ -59,7 +56,7 @@ func loadAuthConfig(getenv func(string) string) (authConfig, []error) {
 
 // selfIssuer loads (creating on first use) graphd's signing key from the database.
 func selfIssuer(ctx context.Context, st *store.Store, c authConfig) (*auth.Issuer, error) {
-	der, err := st.Secret(ctx, signingKeySecret, auth.NewSigningKey)
+	der, err := st.Secret(ctx, auth.SigningKeySecret, auth.NewSigningKey)
 	if err != nil {
 		return nil, fmt.Errorf("token signing key: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +30,12 @@ type config struct {
 	RateLimit    float64
 	RateBurst    int
 	Auth         authConfig
+	// AdminToken turns on the test-lab admin API under /_graphd/; empty: off.
+	AdminToken      string
+	JournalSize     int
+	JournalMaxBytes int
+	// Fixtures is a glob of fixture files serve imports at start (the standalone image's /fixtures/*.json).
+	Fixtures string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -78,6 +85,29 @@ func loadConfig(getenv func(string) string) (config, error) {
 				errs = append(errs, fmt.Errorf("%s=%q: want a number of rows between 1 and 100000", v.name, s))
 			}
 			*v.dst = n
+		}
+	}
+	c.AdminToken = getenv("GRAPHD_ADMIN_TOKEN")
+	if c.AdminToken != "" && len(c.AdminToken) < httpapi.MinAdminTokenLength {
+		errs = append(errs, fmt.Errorf("GRAPHD_ADMIN_TOKEN: use at least %d characters (it opens the admin API, which can read and erase every tenant)", httpapi.MinAdminTokenLength))
+	}
+	for _, v := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"GRAPHD_JOURNAL_SIZE", &c.JournalSize, 1, 1_000_000}, {"GRAPHD_JOURNAL_MAX_BYTES", &c.JournalMaxBytes, 1024, 1 << 30}} {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < v.min || n > v.max {
+				errs = append(errs, fmt.Errorf("%s=%q: want a number between %d and %d", v.name, s, v.min, v.max))
+			}
+			*v.dst = n
+		}
+	}
+	c.Fixtures = getenv("GRAPHD_FIXTURES")
+	if c.Fixtures != "" {
+		if _, err := filepath.Match(c.Fixtures, ""); err != nil {
+			errs = append(errs, fmt.Errorf("GRAPHD_FIXTURES=%q: want a file or a glob such as /fixtures/*.json", c.Fixtures))
 		}
 	}
 	if v := getenv("GRAPHD_RATE_LIMIT"); v != "" {

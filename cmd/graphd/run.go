@@ -10,13 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/graphd/graphd/httpapi"
+	"github.com/graphd/graphd/httpapi/auth"
 	"github.com/graphd/graphd/migrations"
-	"github.com/graphd/graphd/odata"
 	"github.com/graphd/graphd/store"
 	"github.com/graphd/graphd/store/embedded"
 )
@@ -28,19 +26,22 @@ commands:
   migrate up|down|status apply, roll back or list the database migrations
   import [--tenant ID] FILE.json
                          load entities with their ids and health-metric samples; "-" reads stdin
+  export [--tenant ID] [FILE.json]
+                         write everything a tenant holds as a fixture file (stdout, or "-", by default)
   token [--tenant ID] [--scopes LIST | --roles LIST] [--user NAME] [--ttl 1h]
                          print a bearer token this graphd accepts (when it is its own issuer)
   healthcheck            exit 0 if the server at GRAPHD_ADDR is ready (for container healthchecks)
   version                print the version and the git commit graphd was built from
 
-migrate, import and token use the database of graphd serve: give them the same DATABASE_URL, or
+migrate, import, export and token use the database of graphd serve: give them the same DATABASE_URL, or
 without it the same GRAPHD_DATA_DIR, as the server. Only serve creates the embedded cluster.
 "graphd COMMAND -h" describes a command.
 
 environment: DATABASE_URL, GRAPHD_ADDR, GRAPHD_DATA_DIR, GRAPHD_PUBLIC_URL, GRAPHD_LOG_LEVEL,
 GRAPHD_MAX_BODY_BYTES, GRAPHD_PG_BINDIR, GRAPHD_AUTH, GRAPHD_AUTH_JWKS, GRAPHD_AUTH_ISSUER,
 GRAPHD_AUTH_AUDIENCE, GRAPHD_AUTH_HS256_SECRET, GRAPHD_PAGE_SIZE, GRAPHD_MAX_PAGE_SIZE,
-GRAPHD_DB_MAX_CONNS, GRAPHD_RATE_LIMIT, GRAPHD_RATE_BURST (see README.md)
+GRAPHD_DB_MAX_CONNS, GRAPHD_RATE_LIMIT, GRAPHD_RATE_BURST, GRAPHD_ADMIN_TOKEN, GRAPHD_JOURNAL_SIZE,
+GRAPHD_JOURNAL_MAX_BYTES, GRAPHD_FIXTURES (see README.md)
 `
 
 // run is graphd's whole program; main only wires it to the process, so tests can run it in-process.
@@ -64,6 +65,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "import":
 		return importFile(ctx, args, getenv, stdin, stdout, stderr)
+	case "export":
+		return exportFile(ctx, args, getenv, stdout, stderr)
 	case "token":
 		return token(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
@@ -218,6 +221,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.close(context.WithoutCancel(ctx))
 
+	if err := importFixtures(ctx, db.store, cfg.Fixtures, log); err != nil {
+		return err
+	}
 	skipKey, err := db.store.Secret(ctx, store.SkipTokenSecret, randomKey)
 	if err != nil {
 		return fmt.Errorf("skiptoken key: %w", err)
@@ -233,10 +239,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		RateBurst:    cfg.RateBurst,
 		Metrics:      newRegistry(db.store),
 	}
+	var issuer *auth.Issuer
 	if cfg.Auth.Mode == "none" {
 		log.Warn("AUTHENTICATION IS OFF (GRAPHD_AUTH=none): every request acts in the development tenant with every permission; never expose this server")
 	} else {
-		verifier, issuer, err := newVerifier(ctx, db.store, cfg.Auth, log)
+		var verifier *auth.Verifier
+		verifier, issuer, err = newVerifier(ctx, db.store, cfg.Auth, log)
 		if err != nil {
 			return err
 		}
@@ -249,6 +257,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		} else {
 			log.Info("validating tokens against a JWKS", "jwks", cfg.Auth.JWKS, "issuer", cfg.Auth.Issuer, "audience", cfg.Auth.Audience)
 		}
+	}
+	if cfg.AdminToken != "" {
+		apiCfg.Admin = &httpapi.AdminConfig{Token: cfg.AdminToken, JournalSize: cfg.JournalSize, JournalMaxBytes: cfg.JournalMaxBytes}
+		if issuer != nil {
+			apiCfg.Admin.Issue = issuer.Sign
+		}
+		log.Warn("the test-lab admin API is on under /_graphd (GRAPHD_ADMIN_TOKEN): it can read and erase every tenant; never expose it")
 	}
 	handler := httpapi.NewServer(apiCfg, db.store)
 	srv := &http.Server{
@@ -333,73 +348,6 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return m.Down(ctx)
 	}
 	return m.Status(ctx, stdout)
-}
-
-// importAbout describes graphd import; README.md and docs/behaviour.md say the same.
-const importAbout = `Load a fixture file into a tenant: a JSON array of entities with their ids, a
-collection response {"value": [...]}, or {"certificateConnectorDetails": [...],
-"healthMetricSamples": [...]}. "-" reads stdin.
-
-The file is validated like an API payload and loaded in one transaction: a bad
-file changes nothing. Each entity in the file is stored exactly as the file
-states it (omitted properties become null, omitted timestamps
-0001-01-01T00:00:00Z); an id that exists is overwritten and its version (ETag)
-goes up by one on every import, even when nothing changed. Samples are keyed
-by (connector, metric, instant of dateTime) and overwritten the same way. Rows and
-samples that the file does not mention are left alone. So importing the same
-file twice leaves the same data, but new ETags.`
-
-func importFile(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("import", "import [--tenant ID] FILE.json", importAbout+"\n\n"+sameDatabaseHint)
-	tenant := fs.String("tenant", odata.DevTenantID, "tenant GUID to load the entities into")
-	if err := parseFlags(fs, args, stdout, stderr); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: graphd import [--tenant ID] FILE.json")
-	}
-	tid, ok := odata.ParseGUID(*tenant)
-	if !ok {
-		return fmt.Errorf("--tenant %q is not a GUID", *tenant)
-	}
-	var data []byte
-	var err error
-	if name := fs.Arg(0); name == "-" {
-		data, err = io.ReadAll(stdin)
-	} else {
-		data, err = os.ReadFile(name)
-	}
-	if err != nil {
-		return err
-	}
-	model := odata.Graph()
-	set, err := odata.ParseImport(model, data, odata.FromTime(time.Now().UTC()))
-	if err != nil {
-		var oe *odata.Error
-		if errors.As(err, &oe) {
-			return fmt.Errorf("%s: %s (nothing was imported)", fs.Arg(0), oe.Message)
-		}
-		return err
-	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	log := cliLogger(stderr, cfg, getenv)
-	db, err := openDatabase(ctx, cfg, log, "import")
-	if err != nil {
-		return err
-	}
-	defer db.close(context.WithoutCancel(ctx))
-	if err := db.store.Import(ctx, tid, &set); err != nil {
-		return fmt.Errorf("import: %w (nothing was imported)", err)
-	}
-	var counts []string
-	for _, es := range model.Sets {
-		counts = append(counts, fmt.Sprintf("%d %s", set.Count(es), es.Name))
-	}
-	_, err = fmt.Fprintf(stdout, "imported %s and %d health-metric samples into tenant %s\n", strings.Join(counts, ", "), len(set.Samples), tid)
-	return err
 }
 
 func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

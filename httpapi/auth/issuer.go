@@ -15,6 +15,10 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
+// SigningKeySecret names graphd's own signing key among the server secrets the database keeps (store.Secret), so
+// that every replica and restart signs and verifies with the same key.
+const SigningKeySecret = "token-signing-key-es256-v1"
+
 // Defaults for graphd as its own issuer, shaped like Entra ID's v2 multi-tenant issuer.
 const (
 	DefaultIssuer   = "https://login.graphd.local/{tenantid}/v2.0"
