@@ -27,7 +27,6 @@ import (
 	"github.com/graphd/graphd/store/storetest"
 )
 
-
 // Options changes how Start runs graphd.
 type Options struct {
 	// TLS serves https with httptest's certificate (for 127.0.0.1 and example.com). Graph's JavaScript
