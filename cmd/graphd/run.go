@@ -81,10 +81,6 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
 // database is an open store and what must happen to release it.
 type database struct {
 	store *store.Store
@@ -212,7 +208,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log, logBuf := newBufferedLogger(stderr, cfg.LogLevel)
+	defer logBuf.Close()
 	if cfg.DatabaseURL == "" {
 		release, err := embedded.LockServe(cfg.DataDir)
 		if err != nil {
