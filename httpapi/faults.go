@@ -58,6 +58,11 @@ func (f *Fault) validate() error {
 	if !strings.HasPrefix(f.Path, "/") {
 		return bad("A fault needs a path pattern starting with /, such as /beta/deviceManagement/certificateConnectorDetails/*.")
 	}
+	// Faults fire on /beta only, and match the path without its query: a pattern that cannot match such a path
+	// would wait in vain.
+	if first, _, _ := strings.Cut(f.Path[1:], "/"); first != "beta" && first != "*" && first != "**" || strings.ContainsAny(f.Path, "?#") {
+		return bad("A fault's path pattern must match paths under /beta, without a query, such as /beta/deviceManagement/certificateConnectorDetails/*.")
+	}
 	if f.Status == 0 && f.DelayMs == 0 {
 		return bad("A fault needs a status (400-599) or a delayMs, or both.")
 	}
@@ -215,7 +220,8 @@ func (s *server) injectFault(w http.ResponseWriter, r *http.Request, tenant stri
 		if st != nil {
 			st.state.faultTaken[phase] = true
 			if ok {
-				st.state.fault[phase] = &f
+				fired := f // a copy, so that f itself stays on the stack of every request
+				st.state.fault[phase] = &fired
 			}
 		}
 	}
@@ -233,6 +239,11 @@ func (s *server) injectFault(w http.ResponseWriter, r *http.Request, tenant stri
 	}
 	if f.Status == 0 {
 		return false
+	}
+	if s.journal != nil && stepFrom(r.Context()) == nil && r.Body != nil && r.Body != http.NoBody {
+		// The journal keeps the body of the request the fault answered, as it does for requests served: a test
+		// compares it with what the client's retry sent. (A $batch request's body is the batch's.)
+		_, _ = s.readJSONBody(w, r)
 	}
 	if f.RetryAfterSeconds != nil {
 		w.Header().Set("Retry-After", strconv.Itoa(*f.RetryAfterSeconds))
