@@ -163,19 +163,20 @@ func TestAdminFaultsPatterns(t *testing.T) {
 		method, pattern string
 		fires           []req
 	}{
-		{"*", collection + "/*", []req{get, patch, count}},
-		{"GET", collection + "/*", []req{get, count}},
+		// The key form ('id') is a segment of its own, as the path form's /id is.
+		{"*", collection + "/*", []req{get, paren, patch, count}},
+		{"GET", collection + "/*", []req{get, paren, count}},
 		{"patch", collection + "/*", []req{patch}},
-		{"*", collection + "/**", []req{list, get, patch, count, action}},
+		{"*", collection + "/**", []req{list, get, paren, patch, count, action}},
 		{"*", collection, []req{list}},
-		{"*", "/beta/deviceManagement/*", []req{list, paren}},
-		{"*", "/beta/deviceManagement/*/*", []req{get, patch, count, pfx}},
+		{"*", "/beta/deviceManagement/*", []req{list}},
+		{"*", "/beta/deviceManagement/*/*", []req{get, paren, patch, count, pfx}},
 		{"POST", "/beta/**/getHealthMetrics", []req{action}},
 		{"*", "/beta/*", []req{users, meta}},
 		{"*", "/beta/**", all},
 		{"*", "/**", all},
 		{"*", "/*/users", []req{users}},
-		{"*", "/beta/**/" + seedID + "/**", []req{get, patch, action}},
+		{"*", "/beta/**/" + seedID + "/**", []req{get, paren, patch, action}},
 		{"*", "/beta/**/nothing", nil},
 		{"DELETE", "/**", nil},
 	} {

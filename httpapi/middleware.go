@@ -194,8 +194,10 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // record adds a request to the journal.
 func (s *server) record(r *http.Request, info *requestInfo, status int, start time.Time, elapsed time.Duration) {
+	// The path in its canonical spelling, as fault patterns and routes see it.
+	path, _ := canonicalPath(s.model, r.URL.Path)
 	e := JournalEntry{Time: start.UTC(), RequestID: info.requestID, ClientRequestID: info.clientRequestID,
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status,
+		Method: r.Method, Path: path, Query: r.URL.RawQuery, Status: status,
 		DurationMs: float64(elapsed.Microseconds()) / 1000, RequestBody: journalBody(info.body)}
 	if info.tenant != "" {
 		e.Tenant = &info.tenant
