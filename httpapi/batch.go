@@ -553,7 +553,8 @@ func (s *server) serveStep(ctx context.Context, outer *http.Request, st *batchSt
 	return rec.response()
 }
 
-// journalSteps records each request of a batch once, with its final response, linked to the batch's entry.
+// journalSteps records each request of a batch once, with its final response, linked to the batch's entry, which
+// the journal receives first (record).
 func (s *server) journalSteps(outer *http.Request, steps []*batchStep) {
 	if s.journal == nil {
 		return
@@ -581,7 +582,7 @@ func (s *server) journalSteps(outer *http.Request, steps []*batchStep) {
 		if info.fault != "" {
 			e.Fault = &info.fault
 		}
-		s.journal.add(e)
+		batch.stepEntries = append(batch.stepEntries, e)
 	}
 }
 

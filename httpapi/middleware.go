@@ -29,6 +29,8 @@ type requestInfo struct {
 	stepID          string // the id of a $batch request, which shares its batch's request-id
 	fault           string // the id of the fault that fired for the request
 	body            []byte // the request's decoded body, for the journal (only while it is on)
+	// stepEntries are a $batch's requests, journaled after the batch's own entry.
+	stepEntries []JournalEntry
 }
 
 func requestInfoFrom(ctx context.Context) *requestInfo {
@@ -206,4 +208,7 @@ func (s *server) record(r *http.Request, info *requestInfo, status int, start ti
 		e.Fault = &info.fault
 	}
 	s.journal.add(e)
+	for _, step := range info.stepEntries {
+		s.journal.add(step)
+	}
 }
