@@ -46,21 +46,21 @@ type AdminStore interface {
 
 const adminPrefix = "/_graphd"
 
-func (s *server) adminRoutes(r *mux.Router) {
+func (s *server) adminRoutes(handle func(string, map[string]http.Handler)) {
 	admin := func(h http.Handler) http.Handler { return s.adminOnly(h) }
-	r.Handle(adminPrefix, s.methods(map[string]http.Handler{http.MethodDelete: admin(s.handleResetAll())}))
-	r.Handle(adminPrefix+"/tenants/{tenant}", s.methods(map[string]http.Handler{http.MethodDelete: admin(s.handleResetTenant())}))
-	r.Handle(adminPrefix+"/tenants/{tenant}/import", s.methods(map[string]http.Handler{http.MethodPost: admin(s.handleAdminImport())}))
-	r.Handle(adminPrefix+"/tenants/{tenant}/export", s.methods(map[string]http.Handler{http.MethodGet: admin(s.handleAdminExport())}))
-	r.Handle(adminPrefix+"/clock", s.methods(map[string]http.Handler{
-		http.MethodPost: admin(s.handlePinClock()), http.MethodDelete: admin(s.handleUnpinClock())}))
-	r.Handle(adminPrefix+"/tokens", s.methods(map[string]http.Handler{http.MethodPost: admin(s.handleAdminToken())}))
-	r.Handle(adminPrefix+"/requests", s.methods(map[string]http.Handler{
-		http.MethodGet: admin(s.handleJournal()), http.MethodDelete: admin(s.handleClearJournal())}))
-	r.Handle(adminPrefix+"/faults", s.methods(map[string]http.Handler{
+	handle(adminPrefix, map[string]http.Handler{http.MethodDelete: admin(s.handleResetAll())})
+	handle(adminPrefix+"/tenants/{tenant}", map[string]http.Handler{http.MethodDelete: admin(s.handleResetTenant())})
+	handle(adminPrefix+"/tenants/{tenant}/import", map[string]http.Handler{http.MethodPost: admin(s.handleAdminImport())})
+	handle(adminPrefix+"/tenants/{tenant}/export", map[string]http.Handler{http.MethodGet: admin(s.handleAdminExport())})
+	handle(adminPrefix+"/clock", map[string]http.Handler{
+		http.MethodPost: admin(s.handlePinClock()), http.MethodDelete: admin(s.handleUnpinClock())})
+	handle(adminPrefix+"/tokens", map[string]http.Handler{http.MethodPost: admin(s.handleAdminToken())})
+	handle(adminPrefix+"/requests", map[string]http.Handler{
+		http.MethodGet: admin(s.handleJournal()), http.MethodDelete: admin(s.handleClearJournal())})
+	handle(adminPrefix+"/faults", map[string]http.Handler{
 		http.MethodGet: admin(s.handleListFaults()), http.MethodPost: admin(s.handleAddFault()),
-		http.MethodDelete: admin(s.handleClearFaults())}))
-	r.Handle(adminPrefix+"/faults/{id}", s.methods(map[string]http.Handler{http.MethodDelete: admin(s.handleRemoveFault())}))
+		http.MethodDelete: admin(s.handleClearFaults())})
+	handle(adminPrefix+"/faults/{id}", map[string]http.Handler{http.MethodDelete: admin(s.handleRemoveFault())})
 }
 
 // adminOnly lets through only calls with the admin token.
