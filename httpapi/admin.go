@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,21 +46,21 @@ type AdminStore interface {
 
 const adminPrefix = "/_graphd"
 
-func (s *server) adminRoutes(r *mux.Router) {
+func (s *server) adminRoutes(handle func(string, map[string]http.Handler)) {
 	admin := func(h http.Handler) http.Handler { return s.adminOnly(h) }
-	r.Handle(adminPrefix, s.methods(map[string]http.Handler{http.MethodDelete: admin(s.handleResetAll())}))
-	r.Handle(adminPrefix+"/tenants/{tenant}", s.methods(map[string]http.Handler{http.MethodDelete: admin(s.handleResetTenant())}))
-	r.Handle(adminPrefix+"/tenants/{tenant}/import", s.methods(map[string]http.Handler{http.MethodPost: admin(s.handleAdminImport())}))
-	r.Handle(adminPrefix+"/tenants/{tenant}/export", s.methods(map[string]http.Handler{http.MethodGet: admin(s.handleAdminExport())}))
-	r.Handle(adminPrefix+"/clock", s.methods(map[string]http.Handler{
-		http.MethodPost: admin(s.handlePinClock()), http.MethodDelete: admin(s.handleUnpinClock())}))
-	r.Handle(adminPrefix+"/tokens", s.methods(map[string]http.Handler{http.MethodPost: admin(s.handleAdminToken())}))
-	r.Handle(adminPrefix+"/requests", s.methods(map[string]http.Handler{
-		http.MethodGet: admin(s.handleJournal()), http.MethodDelete: admin(s.handleClearJournal())}))
-	r.Handle(adminPrefix+"/faults", s.methods(map[string]http.Handler{
+	handle(adminPrefix, map[string]http.Handler{http.MethodDelete: admin(s.handleResetAll())})
+	handle(adminPrefix+"/tenants/{tenant}", map[string]http.Handler{http.MethodDelete: admin(s.handleResetTenant())})
+	handle(adminPrefix+"/tenants/{tenant}/import", map[string]http.Handler{http.MethodPost: admin(s.handleAdminImport())})
+	handle(adminPrefix+"/tenants/{tenant}/export", map[string]http.Handler{http.MethodGet: admin(s.handleAdminExport())})
+	handle(adminPrefix+"/clock", map[string]http.Handler{
+		http.MethodPost: admin(s.handlePinClock()), http.MethodDelete: admin(s.handleUnpinClock())})
+	handle(adminPrefix+"/tokens", map[string]http.Handler{http.MethodPost: admin(s.handleAdminToken())})
+	handle(adminPrefix+"/requests", map[string]http.Handler{
+		http.MethodGet: admin(s.handleJournal()), http.MethodDelete: admin(s.handleClearJournal())})
+	handle(adminPrefix+"/faults", map[string]http.Handler{
 		http.MethodGet: admin(s.handleListFaults()), http.MethodPost: admin(s.handleAddFault()),
-		http.MethodDelete: admin(s.handleClearFaults())}))
-	r.Handle(adminPrefix+"/faults/{id}", s.methods(map[string]http.Handler{http.MethodDelete: admin(s.handleRemoveFault())}))
+		http.MethodDelete: admin(s.handleClearFaults())})
+	handle(adminPrefix+"/faults/{id}", map[string]http.Handler{http.MethodDelete: admin(s.handleRemoveFault())})
 }
 
 // adminOnly lets through only calls with the admin token.
@@ -90,6 +93,19 @@ func (s *server) adminTenant(r *http.Request) (string, error) {
 			"Authentication is off (GRAPHD_AUTH=none): every request acts in the development tenant " + odata.DevTenantID + ", the only tenant the admin API serves."}
 	}
 	return t, nil
+}
+
+// decodeStrict reads one JSON object into v, refusing unknown members and anything after it.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
+	}
+	return nil
 }
 
 func writeAdminJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
@@ -190,7 +206,7 @@ func (s *server) handlePinClock() http.Handler {
 		var req struct {
 			Now string `json:"now"`
 		}
-		if err := json.Unmarshal(body, &req); err != nil {
+		if err := decodeStrict(body, &req); err != nil {
 			s.error(w, r, &httpError{http.StatusBadRequest, odata.CodeBadRequest, "The body must be {\"now\": \"<DateTimeOffset>\"}."})
 			return
 		}
@@ -239,7 +255,8 @@ func (s *server) handleAdminToken() http.Handler {
 			TTLSeconds *int     `json:"ttlSeconds"`
 		}
 		bad := func(msg string) { s.error(w, r, &httpError{http.StatusBadRequest, odata.CodeBadRequest, msg}) }
-		if err := json.Unmarshal(body, &req); err != nil {
+		// Strict, so that a misspelt "scope" is refused rather than minting a token without permissions.
+		if err := decodeStrict(body, &req); err != nil {
 			bad("The body must be {\"tenant\", \"scopes\": [...] or \"roles\": [...], \"user\"?, \"ttlSeconds\"?}.")
 			return
 		}
@@ -311,10 +328,8 @@ func (s *server) handleAddFault() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		dec := json.NewDecoder(strings.NewReader(string(body)))
-		dec.DisallowUnknownFields()
 		var f Fault
-		if err := dec.Decode(&f); err != nil {
+		if err := decodeStrict(body, &f); err != nil {
 			s.error(w, r, &httpError{http.StatusBadRequest, odata.CodeBadRequest, "The fault is not valid: " + quoteText(err.Error()) + "."})
 			return
 		}

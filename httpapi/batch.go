@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,7 +88,6 @@ type batchUnit struct {
 	group     string // "" for a request alone
 	steps     []*batchStep
 	deps      []*batchUnit
-	done      chan struct{}
 	failed    bool
 	failedDep string // the id or group of the dependency that failed
 }
@@ -97,6 +97,8 @@ type stepResponse struct {
 	status int
 	header http.Header
 	body   []byte
+	// code and clientRequestID are those of a response made without the handler chain, for its log line.
+	code, clientRequestID string
 }
 
 // errBatch is the 400 of a batch that cannot run; string arguments are client text, quoted capped.
@@ -128,6 +130,11 @@ func (s *server) handleBatch() http.Handler {
 			return
 		}
 		s.runBatch(r, units)
+		for _, st := range steps {
+			if st.state.info == nil {
+				s.logUnserved(r, st)
+			}
+		}
 		s.journalSteps(r, steps)
 		out := append([]byte(nil), `{"responses":[`...)
 		for i, st := range steps {
@@ -147,7 +154,7 @@ func parseBatch(raw []byte, serviceRoot string) ([]*batchStep, []*batchUnit, err
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	var body batchBody
 	if err := dec.Decode(&body); err != nil {
-		return nil, nil, errBatch("the body is not a JSON object of the form {\"requests\": [...]}: %s.", err.Error())
+		return nil, nil, batchDecodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, nil, errBatch("the body has data after its JSON object.")
@@ -168,7 +175,7 @@ func parseBatch(raw []byte, serviceRoot string) ([]*batchStep, []*batchUnit, err
 	for i, it := range items {
 		id, err := itemID(it.ID)
 		if err != nil {
-			return nil, nil, errBatch("request %s: %s", strconv.Itoa(i), err.Error())
+			return nil, nil, errBatch("the request at index %d %v.", i, err)
 		}
 		key := strings.ToLower(id)
 		if _, dup := ids[key]; dup {
@@ -184,6 +191,9 @@ func parseBatch(raw []byte, serviceRoot string) ([]*batchStep, []*batchUnit, err
 		if method == "" {
 			return nil, nil, errBatch("request '%s' has no method.", id)
 		}
+		if !validHeaderName(method) {
+			return nil, nil, errBatch("request '%s' has the method '%s', which is not an HTTP method.", id, it.Method)
+		}
 		st.method = method
 		if it.URL == nil || strings.TrimSpace(*it.URL) == "" {
 			return nil, nil, errBatch("request '%s' has no url.", id)
@@ -193,40 +203,23 @@ func parseBatch(raw []byte, serviceRoot string) ([]*batchStep, []*batchUnit, err
 			return nil, nil, errBatch("request '%s' has an 'if' condition, which is not supported.", id)
 		}
 		if st.header, err = itemHeaders(it.Headers); err != nil {
-			return nil, nil, errBatch("request '%s': %s", id, err.Error())
+			return nil, nil, errBatch("request '%s': %v.", id, err)
 		}
 		st.header.Del("Authorization")
 		if st.body, err = itemBody(it.Body, st.header); err != nil {
-			return nil, nil, errBatch("request '%s': %s", id, err.Error())
+			return nil, nil, errBatch("request '%s': %v.", id, err)
 		}
-		var deps []*batchUnit
-		for _, d := range it.DependsOn {
-			name, err := itemID(d)
-			if err != nil {
-				return nil, nil, errBatch("request '%s': a dependsOn value %s", id, err.Error())
-			}
-			if g, ok := groups[name]; ok && g != open {
-				deps = append(deps, g)
-				continue
-			}
-			dep, ok := ids[strings.ToLower(name)]
-			if !ok || dep == st {
-				return nil, nil, errBatch("request '%s' depends on '%s', which is no preceding request or atomicity group.", id, name)
-			}
-			if dep.group != open || open == nil {
-				deps = append(deps, dep.group)
-			}
-		}
+		// The unit the request joins is settled before its dependencies, which are resolved against it: a
+		// dependency on an earlier request of the same group is the group's order, any other names a unit.
+		var u *batchUnit
 		switch g := it.AtomicityGroup; {
 		case g == "":
 			open = nil
-			u := &batchUnit{steps: []*batchStep{st}, deps: deps}
-			st.group = u
+			u = &batchUnit{steps: []*batchStep{st}}
 			units = append(units, u)
 		case open != nil && open.group == g:
-			open.steps = append(open.steps, st)
-			open.deps = append(open.deps, deps...)
-			st.group = open
+			u = open
+			u.steps = append(u.steps, st)
 		default:
 			if _, seen := groups[g]; seen {
 				return nil, nil, errBatch("the requests of the atomicity group '%s' are not adjacent.", g)
@@ -234,16 +227,47 @@ func parseBatch(raw []byte, serviceRoot string) ([]*batchStep, []*batchUnit, err
 			if _, clash := ids[strings.ToLower(g)]; clash {
 				return nil, nil, errBatch("the atomicity group '%s' has the name of a request id.", g)
 			}
-			u := &batchUnit{group: g, steps: []*batchStep{st}, deps: deps}
+			u = &batchUnit{group: g, steps: []*batchStep{st}}
 			groups[g], groupNames[strings.ToLower(g)] = u, true
-			st.group, open = u, u
+			open = u
 			units = append(units, u)
 		}
-	}
-	for _, u := range units {
-		u.done = make(chan struct{})
+		st.group = u
+		for _, d := range it.DependsOn {
+			name, err := itemID(d)
+			if err != nil {
+				return nil, nil, errBatch("request '%s': a dependsOn value %v.", id, err)
+			}
+			if g, ok := groups[name]; ok && g != u {
+				u.deps = append(u.deps, g)
+				continue
+			}
+			dep, ok := ids[strings.ToLower(name)]
+			if !ok || dep == st {
+				return nil, nil, errBatch("request '%s' depends on '%s', which is no preceding request or atomicity group.", id, name)
+			}
+			if dep.group != u {
+				u.deps = append(u.deps, dep.group)
+			}
+		}
 	}
 	return steps, units, nil
+}
+
+// batchDecodeError says what is wrong with a body that does not decode as a batch, in the client's terms.
+func batchDecodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) {
+		return errBatch("the body is not valid JSON.")
+	}
+	switch field := typeErr.Field; {
+	case field == "":
+		return errBatch("the body must be a JSON object with a 'requests' array.")
+	case field == "requests":
+		return errBatch("'requests' must be an array of request objects.")
+	default:
+		return errBatch("the member '%s' of a request cannot be a JSON %s.", strings.TrimPrefix(field, "requests."), typeErr.Value)
+	}
 }
 
 // itemID reads an id: a JSON string, or a number (PowerShell scripts send Get-Random's integers).
@@ -262,7 +286,7 @@ func itemID(raw json.RawMessage) (string, error) {
 	if err := json.Unmarshal(raw, &n); err == nil {
 		return n.String(), nil
 	}
-	return "", errors.New("has an id that is not a string")
+	return "", errors.New("has an id that is neither a string nor a number")
 }
 
 // itemHeaders reads a request's headers: names are case-insensitive (the Go and JS clients send them in lower
@@ -272,7 +296,7 @@ func itemHeaders(h map[string]json.RawMessage) (http.Header, error) {
 	for name, raw := range h {
 		canonical := http.CanonicalHeaderKey(name)
 		if _, dup := out[canonical]; dup {
-			return nil, errors.New("the header '" + quoteText(name) + "' is given more than once")
+			return nil, errors.New("the header '" + quoteText(canonical) + "' is given more than once (names are compared ignoring case)")
 		}
 		var v string
 		if err := json.Unmarshal(raw, &v); err != nil {
@@ -343,40 +367,73 @@ func itemBody(raw json.RawMessage, h http.Header) ([]byte, error) {
 	return nil, errors.New("a body of type " + quoteText(mt) + " must be base64")
 }
 
-// runBatch runs every unit once its dependencies are done, at most batchParallelism requests at a time.
+// runBatch runs every unit once its dependencies are done, on at most batchParallelism workers: a batch never
+// holds more database connections than that, and a worker's stack, grown deep by the handler chain, serves
+// request after request instead of each request growing a fresh goroutine's.
 func (s *server) runBatch(r *http.Request, units []*batchUnit) {
-	sem := make(chan struct{}, batchParallelism)
-	var wg sync.WaitGroup
+	if len(units) == 0 {
+		return
+	}
+	// waiting counts the dependencies a unit still waits for; dependents are the units waiting for it.
+	waiting := make(map[*batchUnit]int, len(units))
+	dependents := make(map[*batchUnit][]*batchUnit, len(units))
+	ready := make(chan *batchUnit, len(units)) // never blocks: each unit is sent once
 	for _, u := range units {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(u.done)
-			for _, d := range u.deps {
-				<-d.done
-				if d.failed && u.failedDep == "" {
-					u.failedDep = d.name()
+		for i, d := range u.deps {
+			if !slices.Contains(u.deps[:i], d) {
+				waiting[u]++
+				dependents[d] = append(dependents[d], u)
+			}
+		}
+		if waiting[u] == 0 {
+			ready <- u
+		}
+	}
+	var mu sync.Mutex
+	left := len(units)
+	var wg sync.WaitGroup
+	for range min(batchParallelism, len(units)) {
+		wg.Go(func() {
+			for u := range ready {
+				s.runUnit(r, u)
+				mu.Lock()
+				for _, d := range dependents[u] {
+					if waiting[d]--; waiting[d] == 0 {
+						ready <- d
+					}
 				}
-			}
-			if u.failedDep != "" {
-				u.failed = true
-				for _, st := range u.steps {
-					st.resp = s.failedDependency(r, st, u.failedDep)
+				if left--; left == 0 {
+					close(ready)
 				}
-				return
+				mu.Unlock()
 			}
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if u.group == "" {
-				st := u.steps[0]
-				st.resp = s.serveStep(r.Context(), r, st)
-				u.failed = st.resp.status >= 400
-				return
-			}
-			s.runGroup(r, u)
-		}()
+		})
 	}
 	wg.Wait()
+}
+
+// runUnit runs a unit whose dependencies are done: a 424 for each of its requests when one of them failed.
+func (s *server) runUnit(r *http.Request, u *batchUnit) {
+	for _, d := range u.deps {
+		if d.failed {
+			u.failedDep = d.name()
+			break
+		}
+	}
+	if u.failedDep != "" {
+		u.failed = true
+		for _, st := range u.steps {
+			st.resp = s.failedDependency(r, st, u.failedDep)
+		}
+		return
+	}
+	if u.group == "" {
+		st := u.steps[0]
+		st.resp = s.serveStep(r.Context(), r, st)
+		u.failed = st.resp.status >= 400
+		return
+	}
+	s.runGroup(r, u)
 }
 
 func (u *batchUnit) name() string {
@@ -496,7 +553,8 @@ func (s *server) serveStep(ctx context.Context, outer *http.Request, st *batchSt
 	return rec.response()
 }
 
-// journalSteps records each request of a batch once, with its final response, linked to the batch's entry.
+// journalSteps records each request of a batch once, with its final response, linked to the batch's entry, which
+// the journal receives first (record).
 func (s *server) journalSteps(outer *http.Request, steps []*batchStep) {
 	if s.journal == nil {
 		return
@@ -524,7 +582,7 @@ func (s *server) journalSteps(outer *http.Request, steps []*batchStep) {
 		if info.fault != "" {
 			e.Fault = &info.fault
 		}
-		s.journal.add(e)
+		batch.stepEntries = append(batch.stepEntries, e)
 	}
 }
 
@@ -573,17 +631,35 @@ func (s *server) stepError(outer *http.Request, st *batchStep, err error) stepRe
 		stepInfo.clientRequestID = v
 	}
 	r := outer.WithContext(context.WithValue(outer.Context(), requestInfoKey, stepInfo))
+	r.Method = st.method
 	rec.header["request-id"] = []string{stepInfo.requestID}
 	rec.header["client-request-id"] = []string{stepInfo.clientRequestID}
 	rec.header["OData-Version"] = []string{"4.0"}
 	rec.header.Set("Cache-Control", "no-cache")
 	s.error(rec, r, err)
-	return rec.response()
+	resp := rec.response()
+	resp.code, resp.clientRequestID = stepInfo.errorCode, stepInfo.clientRequestID
+	return resp
 }
 
 func (s *server) failedDependency(outer *http.Request, st *batchStep, dep string) stepResponse {
 	return s.stepError(outer, st, &httpError{http.StatusFailedDependency, "FailedDependency",
 		"The request was not run: the request or atomicity group '" + quoteText(dep) + "' it depends on failed."})
+}
+
+// logUnserved gives a request that never reached the handler chain (a refused url, a failed dependency, the
+// rest of a failed atomicity group) the access-log line and metrics the chain gives the others, so that every
+// request of a batch has one.
+func (s *server) logUnserved(outer *http.Request, st *batchStep) {
+	batch := requestInfoFrom(outer.Context())
+	info := &requestInfo{requestID: batch.requestID, clientRequestID: st.resp.clientRequestID, route: "$batch step",
+		tenant: batch.tenant, stepID: st.id, errorCode: st.resp.code}
+	r := outer.WithContext(context.WithValue(outer.Context(), requestInfoKey, info))
+	r.Method = st.method
+	s.withAccessLog(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(st.resp.status)
+		_, _ = w.Write(st.resp.body)
+	})).ServeHTTP(&stepRecorder{header: http.Header{}}, r)
 }
 
 // stepRecorder collects a request's response.

@@ -58,6 +58,11 @@ func (f *Fault) validate() error {
 	if !strings.HasPrefix(f.Path, "/") {
 		return bad("A fault needs a path pattern starting with /, such as /beta/deviceManagement/certificateConnectorDetails/*.")
 	}
+	// Faults fire on /beta only, and match the path without its query: a pattern that cannot match such a path
+	// would wait in vain.
+	if first, _, _ := strings.Cut(f.Path[1:], "/"); first != "beta" && first != "*" && first != "**" || strings.ContainsAny(f.Path, "?#") {
+		return bad("A fault's path pattern must match paths under /beta, without a query, such as /beta/deviceManagement/certificateConnectorDetails/*.")
+	}
 	if f.Status == 0 && f.DelayMs == 0 {
 		return bad("A fault needs a status (400-599) or a delayMs, or both.")
 	}
@@ -118,6 +123,27 @@ func matchPath(pattern, path []string) bool {
 	return len(path) == 0
 }
 
+// keySegments splits a path into segments as a fault pattern sees them: an entity's key in OData's key form is a
+// segment of its own, so that …/certificateConnectorDetails/* matches …/certificateConnectorDetails('id') as it
+// matches …/certificateConnectorDetails/id.
+func keySegments(path string) []string {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	for i := 0; i < len(segs); i++ {
+		open := strings.IndexByte(segs[i], '(')
+		if open <= 0 || !strings.HasSuffix(segs[i], ")") {
+			continue
+		}
+		key := segs[i][open+1 : len(segs[i])-1]
+		if len(key) >= 2 && key[0] == '\'' && key[len(key)-1] == '\'' {
+			key = strings.ReplaceAll(key[1:len(key)-1], "''", "'")
+		}
+		segs = append(segs[:i+1], append([]string{key}, segs[i+1:]...)...)
+		segs[i] = segs[i][:open]
+		i++
+	}
+	return segs
+}
+
 // faults is the set of fault rules of a server with the admin API on.
 type faults struct {
 	mu    sync.Mutex
@@ -170,7 +196,7 @@ func (fs *faults) take(method, path, tenant string) (Fault, bool) {
 	if len(fs.rules) == 0 {
 		return Fault{}, false
 	}
-	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	segs := keySegments(path)
 	for i, f := range fs.rules {
 		if f.Tenant != tenant || f.Method != "*" && f.Method != method || !matchPath(f.segments, segs) {
 			continue
@@ -215,7 +241,8 @@ func (s *server) injectFault(w http.ResponseWriter, r *http.Request, tenant stri
 		if st != nil {
 			st.state.faultTaken[phase] = true
 			if ok {
-				st.state.fault[phase] = &f
+				fired := f // a copy, so that f itself stays on the stack of every request
+				st.state.fault[phase] = &fired
 			}
 		}
 	}
@@ -233,6 +260,11 @@ func (s *server) injectFault(w http.ResponseWriter, r *http.Request, tenant stri
 	}
 	if f.Status == 0 {
 		return false
+	}
+	if s.journal != nil && stepFrom(r.Context()) == nil && r.Body != nil && r.Body != http.NoBody {
+		// The journal keeps the body of the request the fault answered, as it does for requests served: a test
+		// compares it with what the client's retry sent. (A $batch request's body is the batch's.)
+		_, _ = s.readJSONBody(w, r)
 	}
 	if f.RetryAfterSeconds != nil {
 		w.Header().Set("Retry-After", strconv.Itoa(*f.RetryAfterSeconds))

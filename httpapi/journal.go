@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -71,7 +73,11 @@ func (j *journal) add(e JournalEntry) {
 		drop++
 	}
 	if drop > 0 {
-		j.entries = append(j.entries[:0:0], j.entries[drop:]...)
+		// Sliced off rather than copied: a full journal would otherwise copy every entry on every request. The
+		// dropped slots are cleared so that their bodies can be collected; append moves the rest to a new array
+		// once the old one is used up, so the slack stays within one journal's worth of slots.
+		clear(j.entries[:drop])
+		j.entries = j.entries[drop:]
 	}
 }
 
@@ -116,13 +122,105 @@ func (j *journal) clear(tenant string) {
 			j.bytes += e.size()
 		}
 	}
+	clear(j.entries[len(kept):]) // the removed entries' bodies can be collected
 	j.entries = kept
 }
 
-// journalBody is the body the journal keeps: the decoded JSON, when it is JSON and at most maxJournalBody bytes.
+// journalBody is the body the journal keeps: the decoded JSON, when it is JSON and at most maxJournalBody bytes,
+// without any member named Authorization (a $batch body may give its requests such headers).
 func journalBody(body []byte) json.RawMessage {
 	if len(body) == 0 || len(body) > maxJournalBody || !json.Valid(body) {
 		return nil
 	}
+	// A name may also spell its letters as \u escapes.
+	if indexFold(body, "authorization") >= 0 || bytes.Contains(body, []byte(`\u`)) {
+		return scrubAuthorization(body)
+	}
 	return json.RawMessage(append([]byte(nil), body...))
+}
+
+// scrubAuthorization copies a valid JSON value without the object members named Authorization, in any case, and
+// their values; everything else keeps its bytes and order.
+func scrubAuthorization(body []byte) json.RawMessage {
+	type frame struct {
+		object  bool
+		n       int  // members or elements written
+		inValue bool // an object member's name is written, its value is next
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	out := make([]byte, 0, len(body))
+	var stack []frame
+	prev := int64(0)
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			return nil
+		}
+		cur := dec.InputOffset()
+		// The token's own bytes: Token consumes the separators before it, which are written afresh.
+		raw := bytes.TrimLeft(body[prev:cur], " \t\r\n,:")
+		prev = cur
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			out = append(out, raw...)
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && stack[len(stack)-1].object {
+				stack[len(stack)-1].inValue = false
+			}
+			continue
+		}
+		if top != nil && top.object && !top.inValue {
+			if name, _ := tok.(string); strings.EqualFold(name, "authorization") {
+				var skipped json.RawMessage
+				if err := dec.Decode(&skipped); err != nil {
+					return nil
+				}
+				prev = dec.InputOffset()
+				continue
+			}
+			if top.n > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, raw...)
+			out = append(out, ':')
+			top.n++
+			top.inValue = true
+			continue
+		}
+		if top != nil && !top.object {
+			if top.n > 0 {
+				out = append(out, ',')
+			}
+			top.n++
+		}
+		out = append(out, raw...)
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, frame{object: d == '{'})
+			continue
+		}
+		if top != nil && top.object {
+			top.inValue = false
+		}
+	}
+}
+
+// indexFold is strings.Index for bytes, ignoring ASCII case; lower is lower-case ASCII letters.
+func indexFold(b []byte, lower string) int {
+next:
+	for i := 0; i+len(lower) <= len(b); i++ {
+		for k := 0; k < len(lower); k++ {
+			if b[i+k]|0x20 != lower[k] {
+				continue next
+			}
+		}
+		return i
+	}
+	return -1
 }

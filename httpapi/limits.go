@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
 )
@@ -12,15 +11,6 @@ const (
 	DefaultMaxURLBytes    = 64 << 10 // room for an 8 KiB $filter percent-encoded three times over
 	DefaultRequestTimeout = 30 * time.Second
 )
-
-// withDeadline bounds every request's work by a deadline that reaches the database.
-func (s *server) withDeadline(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
 
 // withRequestLimits refuses oversized headers (431) and URLs (414) with Graph envelopes, which net/http's own
 // MaxHeaderBytes answer would not have. It wraps each route's handler, after routing and authorization, in the

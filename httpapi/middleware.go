@@ -3,19 +3,17 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
-
-	"github.com/gorilla/mux"
 )
 
 type ctxKey int
 
 const (
 	requestInfoKey ctxKey = iota
-	callerKey
 	stepKey
 )
 
@@ -27,8 +25,11 @@ type requestInfo struct {
 	tenant          string
 	errorCode       string
 	stepID          string // the id of a $batch request, which shares its batch's request-id
+	caller          Caller // who the request acts for, once authorized
 	fault           string // the id of the fault that fired for the request
 	body            []byte // the request's decoded body, for the journal (only while it is on)
+	// stepEntries are a $batch's requests, journaled after the batch's own entry.
+	stepEntries []JournalEntry
 }
 
 func requestInfoFrom(ctx context.Context) *requestInfo {
@@ -42,7 +43,8 @@ func requestInfoFrom(ctx context.Context) *requestInfo {
 const maxClientRequestID = 128
 
 // withRequestInfo gives every response, errors included, its request-id and client-request-id, and the
-// OData-Version header.
+// OData-Version header, and bounds the request's work by a deadline that reaches the database. Both ride in one
+// new context, so the request is copied once.
 func (s *server) withRequestInfo(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := &requestInfo{route: "unmatched"}
@@ -61,8 +63,10 @@ func (s *server) withRequestInfo(next http.Handler) http.Handler {
 		h["request-id"] = []string{info.requestID}
 		h["client-request-id"] = []string{info.clientRequestID}
 		h["OData-Version"] = []string{"4.0"}
-		h.Set("Cache-Control", "no-cache")
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestInfoKey, info)))
+		h["Cache-Control"] = []string{"no-cache"}
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestInfoKey, info), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -111,29 +115,30 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 		if s.journal != nil && info.stepID == "" && strings.HasPrefix(r.URL.Path, serviceRootPath+"/") {
 			s.record(r, info, status, start, elapsed)
 		}
-		s.log.InfoContext(r.Context(), "request",
-			"request_id", info.requestID,
-			"batch_step", info.stepID,
-			"client_request_id", info.clientRequestID,
-			"tenant", info.tenant,
-			"method", r.Method,
-			"route", info.route,
-			"status", status,
-			"error_code", info.errorCode,
-			"bytes", rw.bytes,
-			"duration_ms", float64(elapsed.Microseconds())/1000,
-		)
+		if s.log.Enabled(r.Context(), slog.LevelInfo) {
+			// Typed attributes: no boxing of each value into an interface.
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("request_id", info.requestID),
+				slog.String("batch_step", info.stepID),
+				slog.String("client_request_id", info.clientRequestID),
+				slog.String("tenant", info.tenant),
+				slog.String("method", r.Method),
+				slog.String("route", info.route),
+				slog.Int("status", status),
+				slog.String("error_code", info.errorCode),
+				slog.Int64("bytes", rw.bytes),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+			)
+		}
 	})
 }
 
-// recordRoute notes the matched route template for the access log.
-func (s *server) recordRoute(next http.Handler) http.Handler {
+// named notes a route's template for the access log and metrics; the template is worked out once, when the
+// route is registered.
+func (s *server) named(tpl string, next http.Handler) http.Handler {
+	tpl = plainTemplate(tpl)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if route := mux.CurrentRoute(r); route != nil {
-			if tpl, err := route.GetPathTemplate(); err == nil {
-				requestInfoFrom(r.Context()).route = plainTemplate(tpl)
-			}
-		}
+		requestInfoFrom(r.Context()).route = tpl
 		next.ServeHTTP(w, r)
 	})
 }
@@ -194,8 +199,10 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // record adds a request to the journal.
 func (s *server) record(r *http.Request, info *requestInfo, status int, start time.Time, elapsed time.Duration) {
+	// The path in its canonical spelling, as fault patterns and routes see it.
+	path, _ := canonicalPath(s.model, r.URL.Path)
 	e := JournalEntry{Time: start.UTC(), RequestID: info.requestID, ClientRequestID: info.clientRequestID,
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status,
+		Method: r.Method, Path: path, Query: r.URL.RawQuery, Status: status,
 		DurationMs: float64(elapsed.Microseconds()) / 1000, RequestBody: journalBody(info.body)}
 	if info.tenant != "" {
 		e.Tenant = &info.tenant
@@ -204,4 +211,7 @@ func (s *server) record(r *http.Request, info *requestInfo, status int, start ti
 		e.Fault = &info.fault
 	}
 	s.journal.add(e)
+	for _, step := range info.stepEntries {
+		s.journal.add(step)
+	}
 }

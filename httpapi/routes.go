@@ -19,39 +19,38 @@ func (s *server) routes() http.Handler {
 	// mux would answer "//" and "/./" with a 301 even for PATCH; Graph paths are never cleaned.
 	r.SkipClean(true)
 	r.NotFoundHandler = http.HandlerFunc(s.handleUnknownSegment)
-
-	open := func(h http.Handler) http.Handler { return s.withRequestLimits(h) }
-	r.Handle("/healthz", s.methods(map[string]http.Handler{http.MethodGet: s.handleHealthz()}))
-	r.Handle("/readyz", s.methods(map[string]http.Handler{http.MethodGet: s.handleReadyz()}))
-	r.Handle("/metrics", s.methods(map[string]http.Handler{http.MethodGet: s.handleMetrics()}))
-	if len(s.cfg.JWKS) > 0 {
-		r.Handle("/.well-known/jwks.json", s.methods(map[string]http.Handler{http.MethodGet: s.handleJWKS()}))
+	// handle registers a path with its method table; the template names the route in the access log and metrics.
+	handle := func(tpl string, handlers map[string]http.Handler) {
+		r.Handle(tpl, s.named(tpl, s.methods(handlers)))
 	}
 
-	// As on Graph, the model and the service document need no token.
-	r.Handle(serviceRootPath, s.methods(map[string]http.Handler{http.MethodGet: open(s.handleServiceDocument())}))
-	r.Handle(serviceRootPath+"/$metadata", s.methods(map[string]http.Handler{http.MethodGet: open(s.handleMetadata())}))
-	r.Handle(serviceRootPath+"/$batch", s.methods(map[string]http.Handler{http.MethodPost: s.authenticated(s.handleBatch())}))
-	r.Handle(serviceRootPath+"/users", s.methods(map[string]http.Handler{
-		http.MethodGet: s.authorized(nil, s.handleUsers()),
-	}))
-
+	// The entity sets first: mux tries routes in order, and these carry almost all the traffic.
 	actions := s.actionHandlers()
 	for _, set := range s.model.Sets {
 		read := func(h http.Handler) http.Handler { return s.authorized(set.Permissions.Read, h) }
 		write := func(h http.Handler) http.Handler { return s.authorized(set.Permissions.Write, h) }
 		collection := serviceRootPath + "/" + set.Path
-		r.Handle(collection, s.methods(map[string]http.Handler{
+		// Both key forms; the key may be empty in parentheses, so that "('')" is a key no entity has (404)
+		// rather than an unknown segment; string keys also take the unquoted form Intune's PowerShell module
+		// writes.
+		keys := []string{"/{" + keyPath + "}", "('{" + keyQuoted + ":[^/]*}')"}
+		if set.Type.KeyKind == odata.KeyString {
+			keys = append(keys, "({"+keyBare+":[^/']*})")
+		}
+		// $count before the path-form key, which would take it for a key.
+		handle(collection+"/$count", map[string]http.Handler{http.MethodGet: read(s.handleCount(set))})
+		for _, key := range keys {
+			handle(collection+key, map[string]http.Handler{
+				http.MethodGet:    read(s.handleGet(set)),
+				http.MethodPatch:  write(s.handleUpdate(set)),
+				http.MethodDelete: write(s.handleDelete(set)),
+			})
+		}
+		handle(collection, map[string]http.Handler{
 			http.MethodGet:  read(s.handleList(set)),
 			http.MethodPost: write(s.handleCreate(set)),
-		}))
-		r.Handle(collection+"/$count", s.methods(map[string]http.Handler{http.MethodGet: read(s.handleCount(set))}))
-		item := s.methods(map[string]http.Handler{
-			http.MethodGet:    read(s.handleGet(set)),
-			http.MethodPatch:  write(s.handleUpdate(set)),
-			http.MethodDelete: write(s.handleDelete(set)),
 		})
-		bound := make(map[string]http.Handler, len(set.Actions))
+		// Bound actions, with and without the namespace.
 		for _, a := range set.Actions {
 			h, ok := actions[set.Name+"/"+a.Name]
 			if !ok {
@@ -61,29 +60,31 @@ func (s *server) routes() http.Handler {
 			if a.Write {
 				access = write
 			}
-			bound[a.Name] = s.methods(map[string]http.Handler{http.MethodPost: access(h(set))})
-		}
-		// The key forms: a path segment, OData's quoted key in parentheses (which may be empty, so that "('')"
-		// is a key no entity has, 404, rather than an unknown segment), and for string keys the unquoted form
-		// Intune's PowerShell module writes. Actions are bound with and without the namespace.
-		keys := []string{"/{" + keyPath + "}", "('{" + keyQuoted + ":[^/]*}')"}
-		if set.Type.KeyKind == odata.KeyString {
-			keys = append(keys, "({"+keyBare+":[^/']*})")
-		}
-		for _, key := range keys {
-			r.Handle(collection+key, item)
-			for name, h := range bound {
-				r.Handle(collection+key+"/"+name, h)
-				r.Handle(collection+key+"/"+odata.Namespace+"."+name, h)
+			for _, key := range keys {
+				for _, name := range []string{a.Name, odata.Namespace + "." + a.Name} {
+					handle(collection+key+"/"+name, map[string]http.Handler{http.MethodPost: access(h(set))})
+				}
 			}
 		}
 	}
 
-	if s.cfg.Admin != nil {
-		s.adminRoutes(r)
+	open := func(h http.Handler) http.Handler { return s.withRequestLimits(h) }
+	handle("/healthz", map[string]http.Handler{http.MethodGet: s.handleHealthz()})
+	handle("/readyz", map[string]http.Handler{http.MethodGet: s.handleReadyz()})
+	handle("/metrics", map[string]http.Handler{http.MethodGet: s.handleMetrics()})
+	if len(s.cfg.JWKS) > 0 {
+		handle("/.well-known/jwks.json", map[string]http.Handler{http.MethodGet: s.handleJWKS()})
 	}
 
-	r.Use(s.recordRoute)
+	// As on Graph, the model and the service document need no token.
+	handle(serviceRootPath, map[string]http.Handler{http.MethodGet: open(s.handleServiceDocument())})
+	handle(serviceRootPath+"/$metadata", map[string]http.Handler{http.MethodGet: open(s.handleMetadata())})
+	handle(serviceRootPath+"/$batch", map[string]http.Handler{http.MethodPost: s.authenticated(s.handleBatch())})
+	handle(serviceRootPath+"/users", map[string]http.Handler{http.MethodGet: s.authorized(nil, s.handleUsers())})
+
+	if s.cfg.Admin != nil {
+		s.adminRoutes(handle)
+	}
 	return s.canonicalSegments(trimTrailingSlash(r))
 }
 

@@ -177,7 +177,7 @@ func NewServer(cfg Config, st Store) http.Handler {
 		s.faults = &faults{}
 	}
 	// Recovery sits inside the access log, so a request that panicked is logged with its 500 like any other.
-	s.root = s.withRequestInfo(s.withAccessLog(s.withRecovery(s.withDeadline(s.routes()))))
+	s.root = s.withRequestInfo(s.withAccessLog(s.withRecovery(s.routes())))
 	return s.root
 }
 

@@ -15,14 +15,21 @@ import (
 
 // Options tune the connection pool; zero values take the defaults.
 type Options struct {
-	MaxConns       int32         // default: pgxpool's max(4, GOMAXPROCS)
-	ConnectTimeout time.Duration // default 5 s: a dead database must fail requests quickly
+	// MaxConns bounds the pool (default DefaultMaxConns, what a test or an embedded library should take; graphd
+	// serve sizes its own pool for throughput, see docs/performance.md). MinConns connections are opened at
+	// start and kept open, so the first requests and those after a database restart find one ready (default
+	// min(2, MaxConns); never more than MaxConns).
+	MaxConns, MinConns int32
+	ConnectTimeout     time.Duration // default 5 s: a dead database must fail requests quickly
 	// StatementTimeout bounds each statement on the server (default 15 s), so a stuck query frees its
 	// connection even if the client's context never ends.
 	StatementTimeout time.Duration
 	// Model is the entity model whose sets the database holds; default odata.Graph().
 	Model *odata.Model
 }
+
+// DefaultMaxConns is the pool size of a Store opened without one.
+const DefaultMaxConns = 4
 
 // Store is the Postgres-backed repository of the model's entity sets.
 type Store struct {
@@ -37,9 +44,17 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: parse DATABASE_URL: %w", err)
 	}
-	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
 	}
+	cfg.MaxConns = opts.MaxConns
+	if opts.MinConns <= 0 {
+		opts.MinConns = min(2, opts.MaxConns)
+	}
+	cfg.MinConns = min(opts.MinConns, opts.MaxConns)
+	// The pool tops itself up to MinConns at every health check: soon after a database restart, the warm
+	// connections are back before requests need them.
+	cfg.HealthCheckPeriod = 5 * time.Second
 	if opts.ConnectTimeout == 0 {
 		opts.ConnectTimeout = 5 * time.Second
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -27,9 +28,11 @@ type config struct {
 	PageSize     int
 	MaxPageSize  int
 	DBMaxConns   int
-	RateLimit    float64
-	RateBurst    int
-	Auth         authConfig
+	// DBMaxConnsSet says GRAPHD_DB_MAX_CONNS was given rather than defaulted.
+	DBMaxConnsSet bool
+	RateLimit     float64
+	RateBurst     int
+	Auth          authConfig
 	// AdminToken turns on the test-lab admin API under /_graphd/; empty: off.
 	AdminToken      string
 	JournalSize     int
@@ -117,6 +120,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.RateLimit = f
 	}
+	c.DBMaxConnsSet = c.DBMaxConns != 0
+	if c.DBMaxConns == 0 {
+		c.DBMaxConns = defaultPoolSize()
+	}
 	if c.DatabaseURL == "" {
 		dir, err := embedded.DefaultDataDir(getenv)
 		if err != nil {
@@ -144,3 +151,8 @@ func redactURL(dsn string) string {
 
 // passwordValue matches the value of password in a key=value connection string, quoted or not.
 var passwordValue = regexp.MustCompile(`(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// defaultPoolSize is serve's database pool without GRAPHD_DB_MAX_CONNS: enough sessions that concurrent commits
+// share WAL flushes (PostgreSQL's group commit), a few per core with a floor, since each session mostly waits on the
+// database and the disk (docs/performance.md has the measurements).
+func defaultPoolSize() int { return max(16, 4*runtime.GOMAXPROCS(0)) }

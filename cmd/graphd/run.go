@@ -81,10 +81,6 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
 // database is an open store and what must happen to release it.
 type database struct {
 	store *store.Store
@@ -122,7 +118,8 @@ func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, cmd str
 			}
 		}
 		started := time.Now()
-		cluster, err := embedded.Start(ctx, embedded.Config{DataDir: cfg.DataDir, BinDir: cfg.PGBinDir, Logger: log, RequireExisting: !isServe})
+		cluster, err := embedded.Start(ctx, embedded.Config{DataDir: cfg.DataDir, BinDir: cfg.PGBinDir, Logger: log,
+			RequireExisting: !isServe, MaxConnections: embeddedMaxConnections(cfg)})
 		if err != nil {
 			_ = releaseLock()
 			if errors.Is(err, embedded.ErrNotInitialized) {
@@ -142,7 +139,12 @@ func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, cmd str
 	} else {
 		log.Info("using DATABASE_URL", "database", redactURL(dsn))
 	}
-	st, err := store.Open(ctx, dsn, store.Options{MaxConns: int32(cfg.DBMaxConns)})
+	poolSize := cfg.DBMaxConns
+	if cmd != "serve" && !cfg.DBMaxConnsSet {
+		// A command borrowing the database needs few connections; the server's pool keeps its share.
+		poolSize = store.DefaultMaxConns
+	}
+	st, err := store.Open(ctx, dsn, store.Options{MaxConns: int32(poolSize)})
 	if err != nil {
 		stopCluster(context.WithoutCancel(ctx))
 		return nil, err
@@ -157,6 +159,11 @@ func openDatabaseWith(ctx context.Context, cfg config, log *slog.Logger, cmd str
 	}
 	return db, nil
 }
+
+// embeddedMaxConnections sizes the embedded cluster's max_connections: the server's pool, as many again for a
+// second replica or a restart's overlap, and room for the commands that borrow the database (4 each) and for
+// superuser sessions. Never below PostgreSQL's default.
+func embeddedMaxConnections(cfg config) int { return max(100, 2*cfg.DBMaxConns+20) }
 
 // notInitialized explains a data directory without a cluster to a command that must not create one: which
 // directory it looked in, why that one, and how to point the command at the server's database.
@@ -201,7 +208,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log, logBuf := newBufferedLogger(stderr, cfg.LogLevel)
+	defer logBuf.Close()
 	if cfg.DatabaseURL == "" {
 		release, err := embedded.LockServe(cfg.DataDir)
 		if err != nil {

@@ -37,7 +37,8 @@ const (
 
 // env builds a getenv from pairs.
 func env(kv ...string) func(string) string {
-	m := map[string]string{}
+	// Test servers take at most 4 database connections, so that the suites share one PostgreSQL.
+	m := map[string]string{"GRAPHD_DB_MAX_CONNS": "4"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}

@@ -83,6 +83,10 @@ type Config struct {
 	// creates nothing, not even DataDir). Processes that only borrow the database, such as graphd's CLI
 	// commands, set it so that a wrong data directory is an error rather than a new, empty cluster.
 	RequireExisting bool
+
+	// MaxConnections sets the server's max_connections when this Start starts it (0: PostgreSQL's default of
+	// 100). graphd serve sizes it to its pool plus room for the commands that borrow the database.
+	MaxConnections int
 }
 
 // Cluster is a running cluster, either started by this process (Owned) or attached to.
@@ -257,6 +261,7 @@ func newSite(ctx context.Context, cfg Config) (*site, error) {
 		logPath: filepath.Join(dataDir, "postgres.log"),
 		logger:  logger,
 		noSync:  cfg.NoSync,
+		maxConn: cfg.MaxConnections,
 
 		requireExisting: cfg.RequireExisting,
 	}
@@ -278,6 +283,7 @@ type site struct {
 	acct    *account // nil: run postgres as the current user
 	logger  *slog.Logger
 	noSync  bool
+	maxConn int
 
 	requireExisting bool
 }
@@ -430,6 +436,9 @@ func (s *site) startServer(ctx context.Context) (*Cluster, error) {
 	}
 	if s.noSync {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	if s.maxConn > 0 {
+		args = append(args, "-c", "max_connections="+strconv.Itoa(s.maxConn))
 	}
 	// Not CommandContext: ctx bounds the start, not the server's life.
 	cmd := exec.Command(s.bins.postgres, args...)
