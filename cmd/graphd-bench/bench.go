@@ -38,6 +38,7 @@ type bench struct {
 	getNote    string
 	pgbenchBin string
 	pgbench    []pgbenchPhase
+	connTime   map[int]time.Duration // how long pgbench's last run took to connect, by client count
 
 	graphdSessions int // database sessions graphd held at ratioConns connections
 

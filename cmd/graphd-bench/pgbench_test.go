@@ -100,3 +100,30 @@ tps = 1273.456789 (without initial connection time)
 		})
 	}
 }
+
+func TestPgbenchTime(t *testing.T) {
+	t.Parallel()
+	b := &bench{}
+	b.noteConnTime(32, pgbenchRun{connTime: 1700 * time.Millisecond})
+	b.noteConnTime(8, pgbenchRun{connTime: 400 * time.Millisecond})
+	b.noteConnTime(8, pgbenchRun{}) // a run that printed no connection time keeps the last one
+	tests := []struct {
+		name    string
+		clients int
+		d       time.Duration
+		want    time.Duration
+	}{
+		{"NothingKnown", 16, 2 * time.Second, 2 * time.Second},
+		{"NothingKnownRoundsUp", 16, 1500 * time.Millisecond, 2 * time.Second},
+		{"AllowsForConnecting", 32, 2 * time.Second, 4 * time.Second},
+		{"Window", 8, 10 * time.Second, 11 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := b.pgbenchTime(tt.clients, tt.d); got != tt.want {
+				t.Errorf("pgbenchTime(%d, %v) = %v, want %v", tt.clients, tt.d, got, tt.want)
+			}
+		})
+	}
+}

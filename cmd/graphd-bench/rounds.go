@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -100,37 +101,56 @@ func (b *bench) pgbenchLevel(ctx context.Context, name, stmt string, clients, ro
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan *activity)
 	go func() { done <- sampleActivity(sctx, db.sampler, pgbenchSessions) }()
-	p.run, err = runPgbench(ctx, b.pgbenchBin, path, defines, db.cl, clients, b.opt.window)
+	d := b.pgbenchTime(clients, b.opt.window)
+	p.run, err = runPgbench(ctx, b.pgbenchBin, path, defines, db.cl, clients, d)
 	cancel()
 	p.act = <-done
+	b.noteConnTime(clients, p.run)
 	if err != nil {
 		return p, err
 	}
-	if p.run.connTime > b.opt.window/4 {
-		b.progress("  pgbench spent %v of its %v connecting: its tx/s rest on %v", p.run.connTime.Round(time.Millisecond), b.opt.window, p.run.ran(b.opt.window).Round(time.Millisecond))
+	if ran := p.run.ran(d); ran < b.opt.window*3/4 {
+		b.progress("  pgbench spent %v of its %v connecting: its tx/s rest on %v", p.run.connTime.Round(time.Millisecond), d, ran.Round(time.Millisecond))
 	}
 	p.cost = costOf(s0, pr.snapshot(ctx), p.run.txs, p.run.cpu)
 	return p, nil
 }
 
 // maxWarmupRuns bounds pgbenchWarmup on a machine too busy to connect in time.
-const maxWarmupRuns = 4
+const maxWarmupRuns = 3
 
-// pgbenchWarmup warms pgbench up for as long as graphd's windows are: runs of -warmup seconds until their time
-// spent on transactions, not on connecting, adds up to -warmup. graphd's warm-up takes the full-page writes
-// that follow the settle's CHECKPOINT; a pgbench warm-up spent connecting would leave them to the measured run.
+// pgbenchTime is the -T that gives pgbench d of transactions after it has connected, going by how long its
+// last run with as many clients took to connect: graphd's windows start on open connections, and on a busy
+// machine pgbench takes a good part of a second to open 32.
+func (b *bench) pgbenchTime(clients int, d time.Duration) time.Duration {
+	return time.Duration(math.Ceil((d + b.connTime[clients]).Seconds())) * time.Second
+}
+
+// noteConnTime remembers how long a run with clients clients took to connect.
+func (b *bench) noteConnTime(clients int, r pgbenchRun) {
+	if r.connTime > 0 {
+		if b.connTime == nil {
+			b.connTime = map[int]time.Duration{}
+		}
+		b.connTime[clients] = r.connTime
+	}
+}
+
+// pgbenchWarmup warms pgbench up as long as graphd's windows are: until its runs have spent -warmup on
+// transactions, not on connecting. graphd's warm-up takes the full-page writes that follow the settle's
+// CHECKPOINT; a pgbench warm-up spent connecting would leave them to the measured run.
 func (b *bench) pgbenchWarmup(ctx context.Context, script string, defines []string, clients int) error {
-	d := b.opt.warmup.Truncate(time.Second)
-	if d < time.Second {
+	if b.opt.warmup < time.Second {
 		return nil
 	}
 	var warm time.Duration
 	for range maxWarmupRuns {
+		d := b.pgbenchTime(clients, b.opt.warmup-warm)
 		r, err := runPgbench(ctx, b.pgbenchBin, script, defines, b.main.db.cl, clients, d)
-		// On a busy machine a short warm-up may spend all its time connecting; only the measured run must
-		// succeed.
+		b.noteConnTime(clients, r)
 		switch {
 		case errors.Is(err, errNoTransactions):
+			// A warm-up that only connected; the next run allows for that.
 			continue
 		case err != nil:
 			return err
