@@ -29,6 +29,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // the flag package has printed the usage
+		}
 		fmt.Fprintf(os.Stderr, "graphd-bench: %v\n", err)
 		stop()
 		os.Exit(1)
