@@ -56,10 +56,11 @@ fuzz: ## run each fuzz test for FUZZTIME (default 20s)
 	@for f in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' odata | sed 's/func //'); do \
 		echo "== $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$${FUZZTIME:-20s} ./odata/ || exit 1; done
 
-bench: ## measure PATCH against pgbench, 1M rows, collection queries (docs/performance.md; BENCH_SCALE=0 skips 1M)
+BENCH_ARGS ?=
+bench: ## measure graphd against pgbench with a real token, batch, admin API, 1M rows (docs/performance.md; BENCH_SCALE=0 skips 1M, BENCH_BASELINE=BINARY compares, BENCH_ARGS='-flags')
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/graphd ./cmd/graphd
 	$(GO) build -o bin/graphd-bench ./cmd/graphd-bench
-	bin/graphd-bench -graphd bin/graphd
+	bin/graphd-bench -graphd bin/graphd $(BENCH_ARGS)
 
 gobench: ## run the Go benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // the flag package has printed the usage
+		}
 		fmt.Fprintf(os.Stderr, "graphd-bench: %v\n", err)
 		stop()
 		os.Exit(1)
@@ -43,6 +47,16 @@ type options struct {
 	pgbenchClients []int
 	warmup         time.Duration
 	window         time.Duration
+	pairs          int  // rounds at ratioConns
+	authOff        bool // a PATCH window with GRAPHD_AUTH=none in each round
+	admin          bool // a PATCH window with the admin API on in each round
+	batch          bool
+	batchConns     []int
+	batchPairs     int
+	baseline       string // another graphd binary to compare PATCH throughput with
+	baselineConns  []int
+	baselinePairs  int
+	baselinePool   int
 	scale          bool
 	scaleRows      int
 	profile        bool
@@ -69,62 +83,120 @@ func (e *envList) Set(kv string) error {
 	return nil
 }
 
-// The targets of issue 5, item 8.
+// The targets of issue 5, item 8, and issue 12, item 4.
 const (
-	ratioTarget = 0.6                   // PATCH requests/s ÷ pgbench TPS, at ratioConns connections
-	ratioConns  = 32                    //
-	p99Target   = 10 * time.Millisecond // at p99Conns connections
-	p99Conns    = 8                     //
-	rssTarget   = 64 << 10              // KiB
-	flatTarget  = 0.85                  // graphd's share of PATCH throughput at scaleRows ÷ at rows (see flatness), allowing for noise
+	ratioTarget    = 0.6                    // PATCH requests/s ÷ pgbench TPS, at ratioConns connections
+	ratioConns     = 32                     //
+	cpuTarget      = 150 * time.Microsecond // graphd's CPU per PATCH at ratioConns connections
+	getCPUTarget   = 80 * time.Microsecond  // graphd's CPU per GET by id at ratioConns connections
+	p99Target      = 10 * time.Millisecond  // at p99Conns connections
+	p99Conns       = 8                      //
+	rssTarget      = 64 << 10               // KiB
+	flatTarget     = 0.85                   // graphd's share of PATCH throughput at scaleRows ÷ at rows (see flatness), allowing for noise
+	minPairs       = 3                      // issue 12: the median of at least three alternating pairs
+	minBaseline    = 5                      // issue 9: at least five alternating old/new pairs
+	tokenScopes    = "DeviceManagementConfiguration.ReadWrite.All"
+	defaultTimeout = 30 * time.Minute
 )
+
+// defaultPoolSize mirrors graphd serve's default pool, max(16, 4 × CPUs) (cmd/graphd/config.go), for the
+// baseline comparison, which must give both binaries the same pool.
+func defaultPoolSize() int { return max(16, 4*runtime.GOMAXPROCS(0)) }
 
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("graphd-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var conns, clients string
+	var conns, clients, batchConns, baselineConns string
 	fs.StringVar(&o.graphd, "graphd", "bin/graphd", "the graphd binary to run (make bench builds it)")
 	fs.StringVar(&o.pgbench, "pgbench", "", "the pgbench binary (default: the cluster's version under /usr/lib/postgresql)")
 	fs.IntVar(&o.rows, "rows", 10_000, "rows for the PATCH levels")
 	fs.StringVar(&conns, "conns", "1,8,32,64", "PATCH concurrency levels (connections, one request in flight each)")
-	fs.StringVar(&clients, "pgbench-clients", "8,32", "pgbench client counts")
-	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each PATCH window")
-	fs.DurationVar(&o.window, "duration", 10*time.Second, "measured window of each PATCH level and pgbench run (whole seconds)")
+	fs.StringVar(&clients, "pgbench-clients", "8", "pgbench client counts besides the rounds' 32 (graphd's own session count is added)")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each window")
+	fs.DurationVar(&o.window, "duration", 10*time.Second, "measured window of each level, round window and pgbench run (whole seconds)")
+	fs.IntVar(&o.pairs, "pairs", minPairs, "rounds of alternating windows at 32 connections (PATCH, pgbench UPDATE, PATCH auth off, PATCH admin on, GET, pgbench SELECT); the targets take the medians")
+	fs.BoolVar(&o.authOff, "auth-off", true, "in each round, PATCH on a second graphd with GRAPHD_AUTH=none on the same database")
+	fs.BoolVar(&o.admin, "admin", true, "in each round, PATCH on a second graphd with the admin API (and its journal) on")
+	fs.BoolVar(&o.batch, "batch", true, "compare 20-step $batch requests of PATCHes with single PATCHes")
+	fs.StringVar(&batchConns, "batch-conns", "8,32", "connection counts of the $batch comparison")
+	fs.IntVar(&o.batchPairs, "batch-pairs", 2, "alternating single/batch pairs of windows per connection count")
+	fs.StringVar(&o.baseline, "baseline", getenv("BENCH_BASELINE"), "another graphd binary (the hard-wired path before the entity model) to compare PATCH throughput with; both run on clusters of their own with GRAPHD_AUTH=none (default $BENCH_BASELINE)")
+	fs.StringVar(&baselineConns, "baseline-conns", "8,32", "connection counts of the baseline comparison")
+	fs.IntVar(&o.baselinePairs, "baseline-pairs", minBaseline, "alternating old/new pairs of windows per connection count")
+	fs.IntVar(&o.baselinePool, "baseline-pool", 0, "GRAPHD_DB_MAX_CONNS of both sides of the baseline comparison (default: -env's, else graphd serve's default, max(16, 4 x CPUs))")
 	fs.BoolVar(&o.scale, "scale", getenv("BENCH_SCALE") != "0", "grow the table to -scale-rows, rerun PATCH and run the collection queries (BENCH_SCALE=0 turns the default off)")
 	fs.IntVar(&o.scaleRows, "scale-rows", 1_000_000, "rows for the scale check")
 	fs.BoolVar(&o.profile, "profile", true, "profile one extra PATCH run with perf record -a -g, if perf is installed")
 	fs.IntVar(&o.repeat, "repeat", 5, "timed repetitions of each collection query (the median is reported)")
-	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (cluster, graphd log, profile)")
-	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up (and stop graphd) after this long")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (clusters, graphd logs, profile)")
+	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "give up (and stop graphd) after this long")
 	fs.Var(&o.env, "env", "a graphd setting, e.g. -env GRAPHD_DB_MAX_CONNS=32 (repeatable; the caller's GRAPHD_* variables are not passed on)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	var err error
-	if o.conns, err = intList(conns); err != nil {
-		return o, fmt.Errorf("-conns: %w", err)
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.pgbenchClients, err = intList(clients); err != nil {
-		return o, fmt.Errorf("-pgbench-clients: %w", err)
+	var err error
+	for _, l := range []struct {
+		name string
+		text string
+		dst  *[]int
+	}{{"-conns", conns, &o.conns}, {"-pgbench-clients", clients, &o.pgbenchClients}, {"-batch-conns", batchConns, &o.batchConns}, {"-baseline-conns", baselineConns, &o.baselineConns}} {
+		if *l.dst, err = intList(l.text); err != nil {
+			return o, fmt.Errorf("%s: %w", l.name, err)
+		}
 	}
 	switch {
-	case o.rows < 1:
-		return o, errors.New("-rows must be positive")
+	case o.rows < batchSteps:
+		return o, fmt.Errorf("-rows must be at least %d", batchSteps)
 	case o.scaleRows <= o.rows:
 		return o, errors.New("-scale-rows must exceed -rows")
 	case o.window < time.Second || o.window%time.Second != 0:
 		return o, errors.New("-duration must be whole seconds (pgbench -T takes seconds)")
 	case o.repeat < 1:
 		return o, errors.New("-repeat must be positive")
+	case o.pairs < minPairs:
+		return o, fmt.Errorf("-pairs must be at least %d (issue 12 asks for the median of at least %d alternating pairs)", minPairs, minPairs)
+	case o.batchPairs < 1:
+		return o, errors.New("-batch-pairs must be positive")
+	case o.baselinePairs < minBaseline:
+		return o, fmt.Errorf("-baseline-pairs must be at least %d (issue 9 asks for at least %d alternating old/new pairs)", minBaseline, minBaseline)
+	case o.baselinePool < 0:
+		return o, errors.New("-baseline-pool must be positive")
 	}
-	if o.graphd, err = filepath.Abs(o.graphd); err != nil {
+	if o.baselinePool == 0 {
+		o.baselinePool = defaultPoolSize()
+		for _, kv := range o.env {
+			if v, ok := strings.CutPrefix(kv, "GRAPHD_DB_MAX_CONNS="); ok {
+				if o.baselinePool, err = strconv.Atoi(v); err != nil || o.baselinePool < 1 {
+					return o, fmt.Errorf("-env %s: want a positive number", kv)
+				}
+			}
+		}
+	}
+	if o.graphd, err = executable("-graphd", o.graphd, "make bench builds bin/graphd first"); err != nil {
 		return o, err
 	}
-	if _, err := os.Stat(o.graphd); err != nil {
-		return o, fmt.Errorf("-graphd: %w (make bench builds bin/graphd first)", err)
+	if o.baseline != "" {
+		if o.baseline, err = executable("-baseline", o.baseline, "build it from the old commit: go build -o PATH ./cmd/graphd"); err != nil {
+			return o, err
+		}
 	}
 	return o, nil
+}
+
+// executable makes path absolute and checks that it is there.
+func executable(flagName, path, hint string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return "", fmt.Errorf("%s: %w (%s)", flagName, err, hint)
+	}
+	return abs, nil
 }
 
 func intList(s string) ([]int, error) {
@@ -165,51 +237,62 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return err
 }
 
-func (b *bench) progress(format string, args ...any) {
-	fmt.Fprintf(b.log, "[%4.0fs] %s\n", time.Since(b.began).Seconds(), fmt.Sprintf(format, args...))
-}
-
 func (b *bench) run(ctx context.Context) (err error) {
-	b.progress("starting %s serve", b.opt.graphd)
-	if b.srv, err = startGraphd(ctx, b.opt.graphd, b.dir, b.opt.env); err != nil {
+	b.progress("starting %s serve (authentication on, graphd's own issuer)", b.opt.graphd)
+	srv, err := startGraphd(ctx, serverSpec{name: "main", bin: b.opt.graphd, dir: b.dir, env: b.opt.env})
+	if err != nil {
 		return err
 	}
 	defer func() {
 		b.progress("stopping graphd")
-		err = errors.Join(err, b.srv.stop())
-		if n, first := b.srv.errorLines(); n > 0 {
-			fmt.Fprintf(b.log, "graphd logged %d errors; the first: %s\n", n, first)
-		}
+		err = errors.Join(err, b.stopServer(srv))
 	}()
-	if err := b.connect(ctx); err != nil {
+	db, err := openDatabase(ctx, srv)
+	if err != nil {
 		return err
 	}
-	defer b.db.Close(context.WithoutCancel(ctx))
-	defer b.sampler.Close(context.WithoutCancel(ctx))
+	defer db.close(ctx)
+	b.main = &target{srv: srv, db: db}
+	if err := db.conn.QueryRow(ctx, "SHOW server_version").Scan(&b.pgVer); err != nil {
+		return err
+	}
+	if err := b.load(ctx, b.main); err != nil {
+		return err
+	}
+	// One token for the whole run, as wrk or an SDK sends it: graphd verifies it once and then finds it in
+	// its cache. It outlives the run, so it never expires in a window.
+	if b.main.token, err = srv.token(ctx, tokenScopes, b.opt.timeout+time.Hour); err != nil {
+		return err
+	}
+	if err := b.checkRequests(ctx, b.main, kindPatch, kindGet, kindBatch); err != nil {
+		return err
+	}
+	b.pool = b.main.poolSize(ctx)
 	b.printHeader(ctx)
 
-	if err := b.load(ctx); err != nil {
-		return err
-	}
-	if err := b.checkPatch(ctx); err != nil {
-		return err
-	}
 	for _, n := range b.opt.conns {
-		p, err := b.patchLevel(ctx, n, b.opt.rows)
+		p, err := b.window(ctx, b.main, kindPatch, n, b.opt.rows)
 		if err != nil {
 			return err
 		}
 		b.patch = append(b.patch, p)
 	}
-	b.printPatch("PATCH, random ids", b.patch)
-
+	b.printPatch("PATCH, random ids, with the token", b.patch)
 	if err := b.pgbenchLevels(ctx); err != nil {
+		return err
+	}
+	if err := b.runRounds(ctx); err != nil {
 		return err
 	}
 	b.printComparison()
 
 	if b.opt.profile {
 		if err := b.profileRun(ctx); err != nil {
+			return err
+		}
+	}
+	if b.opt.batch {
+		if err := b.batchComparison(ctx); err != nil {
 			return err
 		}
 	}
@@ -221,53 +304,14 @@ func (b *bench) run(ctx context.Context) (err error) {
 	if err := b.collectionQueries(ctx); err != nil {
 		return err
 	}
-	b.finalRSS, b.finalHWM = memory(b.srv.pid())
+	b.finalRSS, b.finalHWM = memory(srv.pid())
+	if b.opt.baseline != "" {
+		if err := b.baselineComparison(ctx); err != nil {
+			return err
+		}
+	}
 	b.summarizeProfile(ctx)
 	b.printSummary()
-	return nil
-}
-
-// pgbenchLevels runs pgbench with graphd's own UPDATE at each client count while graphd idles.
-func (b *bench) pgbenchLevels(ctx context.Context) error {
-	bin := b.opt.pgbench
-	if bin == "" {
-		var err error
-		if bin, err = findPgbench(b.cl.pgdata); err != nil {
-			return err
-		}
-	}
-	stmt, err := capturedUpdate(ctx, b.db)
-	switch {
-	case err != nil:
-		b.stmtNote = fmt.Sprintf("could not read graphd's statement from pg_stat_activity (%v); used the one store.Update is known to send", err)
-		stmt = knownUpdate
-	case stmt == knownUpdate:
-		b.stmtNote = "graphd's statement as pg_stat_activity showed it (the same text as store.Update's)"
-	default:
-		b.stmtNote = "graphd's statement as pg_stat_activity showed it; it differs from the text this bench knows:\n  " + stmt
-	}
-	if _, err := pgbenchScript(stmt, b.opt.rows); err != nil {
-		return fmt.Errorf("pgbench script from %q: %w", stmt, err)
-	}
-	b.stmt, b.pgbenchBin = stmt, bin
-	clients := slices.Clone(b.opt.pgbenchClients)
-	// pgbench with as many sessions as graphd kept busy at ratioConns separates graphd's own cost from the
-	// group commit that more sessions buy.
-	if p := findPatch(b.patch, ratioConns); p != nil {
-		b.graphdSessions = int(p.act.avgSessions() + 0.5)
-		if b.graphdSessions > 0 && !slices.Contains(clients, b.graphdSessions) {
-			clients = append(clients, b.graphdSessions)
-			slices.Sort(clients)
-		}
-	}
-	for _, c := range clients {
-		r, err := b.pgbenchLevel(ctx, c, b.opt.rows)
-		if err != nil {
-			return err
-		}
-		b.pgbench = append(b.pgbench, r)
-	}
-	b.printPgbench("pgbench, graphd's UPDATE … RETURNING (-M prepared)", b.pgbench)
 	return nil
 }
 
@@ -291,14 +335,14 @@ func (b *bench) profileRun(ctx context.Context) error {
 		b.profileNote = "skipped: perf is not installed (Debian: apt-get install linux-perf)"
 		return nil
 	}
-	if err := b.settle(ctx); err != nil {
+	if err := b.main.db.settle(ctx); err != nil {
 		return err
 	}
 	b.progress("profiling a PATCH run at %d connections with perf record -a -g", ratioConns)
 	file := filepath.Join(b.dir, "perf.data")
 	const seconds = 5 * time.Second
 	var perfErr error
-	res, err := runPatchLoad(ctx, loadSpec{addr: b.srv.addr, conns: ratioConns, rows: b.opt.rows, warmup: time.Second, window: seconds + time.Second},
+	res, err := runLoad(ctx, loadSpec{addr: b.main.srv.addr, kind: kindPatch, token: b.main.token, conns: ratioConns, rows: b.opt.rows, warmup: time.Second, window: seconds + time.Second},
 		func(start, _ time.Time) {
 			sleepUntil(ctx, start)
 			perfErr = recordProfile(ctx, perf, file, seconds)
@@ -341,32 +385,32 @@ func (b *bench) scaleCheck(ctx context.Context) error {
 	const chunk = 200_000
 	for from := b.opt.rows + 1; from <= b.opt.scaleRows; from += chunk {
 		to := min(from+chunk-1, b.opt.scaleRows)
-		if err := copyRows(ctx, b.db, from, to); err != nil {
+		if err := copyRows(ctx, b.main.db.conn, from, to); err != nil {
 			return fmt.Errorf("copying rows %d-%d: %w", from, to, err)
 		}
 		b.progress("  %d rows", to)
 	}
 	b.growTime = time.Since(began)
 	b.progress("VACUUM ANALYZE")
-	if _, err := b.db.Exec(ctx, "VACUUM ANALYZE "+table); err != nil {
+	if _, err := b.main.db.conn.Exec(ctx, "VACUUM ANALYZE "+table); err != nil {
 		return err
 	}
-	if err := b.countRows(ctx, b.opt.scaleRows); err != nil {
+	if err := b.main.db.countRows(ctx, b.opt.scaleRows); err != nil {
 		return err
 	}
-	p, err := b.patchLevel(ctx, ratioConns, b.opt.scaleRows)
+	p, err := b.window(ctx, b.main, kindPatch, ratioConns, b.opt.scaleRows)
 	if err != nil {
 		return err
 	}
 	b.scalePatch = &p
 	if b.graphdSessions > 0 && b.graphdSessions != ratioConns {
-		r, err := b.pgbenchLevel(ctx, b.graphdSessions, b.opt.scaleRows)
+		r, err := b.pgbenchLevel(ctx, "update", b.stmt, b.graphdSessions, b.opt.scaleRows)
 		if err != nil {
 			return err
 		}
 		b.scalePgbenchSessions = &r
 	}
-	r, err := b.pgbenchLevel(ctx, ratioConns, b.opt.scaleRows)
+	r, err := b.pgbenchLevel(ctx, "update", b.stmt, ratioConns, b.opt.scaleRows)
 	if err != nil {
 		return err
 	}
@@ -382,8 +426,8 @@ func sleepUntil(ctx context.Context, t time.Time) {
 	}
 }
 
-func findPatch(ps []patchPhase, conns int) *patchPhase {
-	i := slices.IndexFunc(ps, func(p patchPhase) bool { return p.conns == conns })
+func findPhase(ps []phase, conns int) *phase {
+	i := slices.IndexFunc(ps, func(p phase) bool { return p.conns == conns })
 	if i < 0 {
 		return nil
 	}

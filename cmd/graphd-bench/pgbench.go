@@ -19,21 +19,43 @@ import (
 )
 
 // knownUpdate is the statement store.Update sends for a PATCH of all five properties without If-Match
-// (store/connectors.go, updateText). The bench prefers the text PostgreSQL saw from graphd itself
-// (capturedUpdate) and falls back to this one, saying so.
+// (store/model.go, updateText). The bench prefers the text PostgreSQL saw from graphd itself
+// (capturedStatement) and falls back to this one, saying so.
 const knownUpdate = "UPDATE certificate_connector_details SET connector_name = $3, machine_name = $4, " +
 	"enrollment_ticks = $5, enrollment_offset = $6, last_checkin_ticks = $7, last_checkin_offset = $8, " +
 	"connector_version = $9, version = version + 1 WHERE tenant_id = $1 AND id = $2 RETURNING id, connector_name, " +
 	"machine_name, enrollment_ticks, enrollment_offset, last_checkin_ticks, last_checkin_offset, connector_version, version"
 
-// capturedUpdate returns the last UPDATE a graphd session ran, as pg_stat_activity shows it; after the PATCH
-// levels every one of graphd's pooled sessions shows the PATCH statement.
-func capturedUpdate(ctx context.Context, db *pgx.Conn) (string, error) {
+// knownGet is the statement store.Get sends for GET by id (store/model.go, getSQL).
+const knownGet = "SELECT id, connector_name, machine_name, enrollment_ticks, enrollment_offset, last_checkin_ticks, " +
+	"last_checkin_offset, connector_version, version FROM certificate_connector_details WHERE tenant_id = $1 AND id = $2"
+
+// The statements capturedStatement looks for: what the PATCH and the GET of the load generator send.
+const (
+	updatePattern = "UPDATE certificate_connector_details %"
+	getPattern    = "SELECT % FROM certificate_connector_details WHERE tenant_id = $1 AND id = $2"
+)
+
+// capturedStatement returns the last statement like pattern (SQL LIKE) that a graphd session ran, as
+// pg_stat_activity shows it: after a window of PATCH or GET, every one of graphd's pooled sessions shows it.
+func capturedStatement(ctx context.Context, db *pgx.Conn, pattern string) (string, error) {
 	var q string
 	err := db.QueryRow(ctx, `SELECT query FROM pg_stat_activity
 		WHERE datname = current_database() AND application_name NOT IN ('pgbench', $1)
-		AND query LIKE 'UPDATE certificate_connector_details %' LIMIT 1`, benchAppName).Scan(&q)
+		AND query LIKE $2 LIMIT 1`, benchAppName, pattern).Scan(&q)
 	return strings.TrimSpace(q), err
+}
+
+// statementFor picks the statement pgbench runs: the captured one, else the one graphd is known to send, and
+// says which.
+func statementFor(captured string, err error, known string) (stmt, note string) {
+	switch {
+	case err != nil:
+		return known, fmt.Sprintf("could not read graphd's statement from pg_stat_activity (%v); used the one the store is known to send", err)
+	case captured == known:
+		return captured, "graphd's statement as pg_stat_activity showed it (the same text as the store's)"
+	}
+	return captured, "graphd's statement as pg_stat_activity showed it; it differs from the text this bench knows:\n  " + captured
 }
 
 // pgbenchColumns maps each column to the pgbench expression of its value. Two are SQL expressions, because
@@ -57,8 +79,8 @@ var (
 	placeholderRE = regexp.MustCompile(`\$(\d+)`)
 )
 
-// pgbenchScript turns graphd's UPDATE into a pgbench script: each $n becomes the pgbench variable of the
-// column it is compared with or assigned to. A parameter bound otherwise (If-Match's version = ANY($n)) is
+// pgbenchScript turns graphd's UPDATE or SELECT into a pgbench script: each $n becomes the pgbench variable of
+// the column it is compared with or assigned to. A parameter bound otherwise (If-Match's version = ANY($n)) is
 // an error: the bench sends no If-Match.
 func pgbenchScript(stmt string, rows int) (string, error) {
 	params := map[string]string{}
@@ -133,7 +155,13 @@ type pgbenchRun struct {
 	txs     int
 	failed  int
 	cpu     time.Duration // pgbench's own CPU
+	// connTime is how long pgbench took to open its connections, on average per thread: -T counts it, tps
+	// leaves it out. On a busy machine, 32 connections take a good part of a second.
+	connTime time.Duration
 }
+
+// ran is how long the run did transactions: -T less the connection time.
+func (r pgbenchRun) ran(d time.Duration) time.Duration { return max(0, d-r.connTime) }
 
 // errNoTransactions is pgbench completing no transaction in its time (it then prints no tps).
 var errNoTransactions = errors.New("pgbench completed no transaction")
@@ -143,6 +171,7 @@ var (
 	latRE    = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
 	txsRE    = regexp.MustCompile(`number of transactions actually processed: (\d+)`)
 	failedRE = regexp.MustCompile(`number of failed transactions: (\d+)`)
+	connRE   = regexp.MustCompile(`initial connection time = ([0-9.]+) ms`)
 )
 
 // runPgbench runs the script with clients connections for d over the cluster's unix socket, in prepared mode
@@ -164,15 +193,29 @@ func runPgbench(ctx context.Context, bin, script string, defines []string, c clu
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	text := string(out)
+	cpu := r.cpu
+	r, err = parsePgbench(string(out), clients)
+	r.cpu = cpu
+	return r, err
+}
+
+// parsePgbench reads pgbench's report.
+func parsePgbench(text string, clients int) (pgbenchRun, error) {
+	r := pgbenchRun{clients: clients}
+	millis := func(s string) time.Duration {
+		v, _ := strconv.ParseFloat(s, 64)
+		return time.Duration(v * float64(time.Millisecond))
+	}
+	if m := connRE.FindStringSubmatch(text); m != nil {
+		r.connTime = millis(m[1])
+	}
 	m := tpsRE.FindStringSubmatch(text)
 	if m == nil {
 		return r, fmt.Errorf("%w:\n%s", errNoTransactions, text)
 	}
 	r.tps, _ = strconv.ParseFloat(m[1], 64)
 	if m := latRE.FindStringSubmatch(text); m != nil {
-		v, _ := strconv.ParseFloat(m[1], 64)
-		r.meanLat = time.Duration(v * float64(time.Millisecond))
+		r.meanLat = millis(m[1])
 	}
 	if m := txsRE.FindStringSubmatch(text); m != nil {
 		r.txs, _ = strconv.Atoi(m[1])

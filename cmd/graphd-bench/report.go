@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,9 +21,9 @@ func us(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(
 
 func (b *bench) printHeader(ctx context.Context) {
 	settings := map[string]string{}
-	for _, name := range []string{"fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "max_wal_size"} {
+	for _, name := range []string{"fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "max_wal_size", "max_connections"} {
 		var v string
-		if b.db.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v) == nil {
+		if b.main.db.conn.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v) == nil {
 			settings[name] = v
 		}
 	}
@@ -30,15 +31,29 @@ func (b *bench) printHeader(ctx context.Context) {
 	fmt.Fprintf(b.out, "graphd-bench %s\n", b.began.Format(time.RFC3339))
 	fmt.Fprintf(b.out, "machine: %d CPUs (shared by graphd, PostgreSQL and the load generator), load average %s at start\n",
 		runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "))
-	extra := ""
+	extra := "none"
 	if len(b.opt.env) > 0 {
-		extra = ", " + b.opt.env.String()
+		extra = b.opt.env.String()
 	}
-	fmt.Fprintf(b.out, "graphd: %s (GRAPHD_LOG_LEVEL=warn, GRAPHD_AUTH=none%s), embedded PostgreSQL %s: fsync=%s synchronous_commit=%s full_page_writes=%s shared_buffers=%s max_wal_size=%s\n",
-		b.opt.graphd, extra, b.pgVer, settings["fsync"], settings["synchronous_commit"], settings["full_page_writes"], settings["shared_buffers"], settings["max_wal_size"])
+	fmt.Fprintf(b.out, "graphd: %s serve, authentication on (graphd's own issuer; one token from `graphd token --scopes %s`, sent with every request),\n",
+		b.opt.graphd, tokenScopes)
+	fmt.Fprintf(b.out, "  log level %s (the log reaches this tool through a pipe), pool of %s sessions (%s), settings from -env: %s\n",
+		b.envOr("GRAPHD_LOG_LEVEL", "info, the default"), b.pool, b.envOr("GRAPHD_DB_MAX_CONNS", "graphd's default"), extra)
+	fmt.Fprintf(b.out, "embedded PostgreSQL %s: fsync=%s synchronous_commit=%s full_page_writes=%s shared_buffers=%s max_wal_size=%s max_connections=%s\n",
+		b.pgVer, settings["fsync"], settings["synchronous_commit"], settings["full_page_writes"], settings["shared_buffers"], settings["max_wal_size"], settings["max_connections"])
 }
 
-func (b *bench) printPatch(title string, ps []patchPhase) {
+// envOr is the -env value of name, or def.
+func (b *bench) envOr(name, def string) string {
+	for _, kv := range b.opt.env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v + " (-env)"
+		}
+	}
+	return def
+}
+
+func (b *bench) printPatch(title string, ps []phase) {
 	fmt.Fprintf(b.out, "\n%s over %d rows: %v warm-up, %v measured per level (load: %s)\n", title, b.opt.rows, b.opt.warmup, b.opt.window, "raw HTTP/1.1, one request in flight per connection")
 	tw := b.table()
 	fmt.Fprintln(tw, "conns\treq/s\tp50 ms\tp99 ms\tmax ms\terrors\tRSS MiB\tHWM MiB\t")
@@ -93,6 +108,49 @@ func (b *bench) phaseRows(scale bool) []phaseRow {
 	return rows
 }
 
+// allRows are every measured phase of the run, for the machine's load.
+func (b *bench) allRows() []phaseRow {
+	rows := append(b.phaseRows(false), b.phaseRows(true)...)
+	rows = append(rows, b.roundRows()...)
+	for _, l := range b.batches {
+		for _, p := range append(slices.Clone(l.singles), l.batches...) {
+			rows = append(rows, phaseRow{fmt.Sprintf("%s %d conns", p.kind, p.conns), p.cost, p.act})
+		}
+	}
+	if r := b.baseline; r != nil {
+		for _, l := range r.levels {
+			for _, p := range l.old {
+				rows = append(rows, phaseRow{fmt.Sprintf("baseline old %d conns", l.conns), p.cost, p.act})
+			}
+			for _, p := range l.new {
+				rows = append(rows, phaseRow{fmt.Sprintf("baseline new %d conns", l.conns), p.cost, p.act})
+			}
+		}
+	}
+	return rows
+}
+
+// roundRows lists the rounds' phases.
+func (b *bench) roundRows() []phaseRow {
+	var rows []phaseRow
+	for i, r := range b.rounds {
+		n := i + 1
+		rows = append(rows, phaseRow{fmt.Sprintf("round %d PATCH", n), r.patch.cost, r.patch.act},
+			phaseRow{fmt.Sprintf("round %d pgbench UPDATE", n), r.update.cost, r.update.act})
+		for _, v := range []struct {
+			label string
+			p     *phase
+		}{{"PATCH auth off", r.authOff}, {"PATCH admin on", r.admin}} {
+			if v.p != nil {
+				rows = append(rows, phaseRow{fmt.Sprintf("round %d %s", n, v.label), v.p.cost, v.p.act})
+			}
+		}
+		rows = append(rows, phaseRow{fmt.Sprintf("round %d GET", n), r.get.cost, r.get.act},
+			phaseRow{fmt.Sprintf("round %d pgbench SELECT", n), r.sel.cost, r.sel.act})
+	}
+	return rows
+}
+
 // printCosts shows where each phase's CPU went and what its database sessions were doing.
 func (b *bench) printCosts(rows []phaseRow) {
 	fmt.Fprintf(b.out, "\nCPU per request (µs; client = the load generator: this process, or pgbench) and machine load (cores)\n")
@@ -119,26 +177,7 @@ func verdict(ok bool) string {
 	if ok {
 		return "met"
 	}
-	return "NOT met"
-}
-
-func (b *bench) ratio(conns int) (float64, bool) {
-	p, g := findPatch(b.patch, conns), findPgbenchRun(b.pgbench, conns)
-	if p == nil || g == nil || g.run.tps == 0 {
-		return 0, false
-	}
-	return p.res.rps() / g.run.tps, true
-}
-
-func (b *bench) peakHWM() int64 {
-	var hwm int64
-	for _, p := range b.patch {
-		hwm = max(hwm, p.hwm)
-	}
-	if b.scalePatch != nil {
-		hwm = max(hwm, b.scalePatch.hwm)
-	}
-	return hwm
+	return "not met"
 }
 
 // noisyCores is how much CPU other processes may take during a phase before the bench warns that its
@@ -148,7 +187,7 @@ const noisyCores = 0.5
 // busiestOther returns the phase during which other processes used the most CPU, and how many cores.
 func (b *bench) busiestOther() (string, float64) {
 	label, most := "", 0.0
-	for _, r := range append(b.phaseRows(false), b.phaseRows(true)...) {
+	for _, r := range b.allRows() {
 		if r.cost.otherCores > most {
 			label, most = r.label, r.cost.otherCores
 		}
@@ -156,32 +195,25 @@ func (b *bench) busiestOther() (string, float64) {
 	return label, most
 }
 
-func (b *bench) printComparison() {
-	b.printCosts(b.phaseRows(false))
-	fmt.Fprintf(b.out, "\ntargets (issue 5, item 8)\n")
-	if label, cores := b.busiestOther(); cores > noisyCores {
-		fmt.Fprintf(b.out, "  warning: other processes used up to %.2f of the %d cores (during %s); these figures are theirs as much as graphd's\n",
-			cores, runtime.NumCPU(), label)
+// peakHWM is the highest VmHWM of the main graphd seen so far (VmHWM is the peak since graphd started, so the
+// latest reading is the answer; the maximum guards against a reading that failed).
+func (b *bench) peakHWM() int64 {
+	hwm := b.finalHWM
+	for _, p := range b.patch {
+		hwm = max(hwm, p.hwm)
 	}
-	for _, g := range b.pgbench {
-		c := g.run.clients
-		if c == b.graphdSessions && c != ratioConns && findPatch(b.patch, ratioConns) != nil {
-			p := findPatch(b.patch, ratioConns)
-			fmt.Fprintf(b.out, "  PATCH req/s at %d connections ÷ pgbench tx/s at graphd's %d sessions: %.2f\n", ratioConns, c, p.res.rps()/g.run.tps)
-		}
-		if r, ok := b.ratio(c); ok {
-			line := fmt.Sprintf("  PATCH req/s ÷ pgbench tx/s at %d connections: %.2f", c, r)
-			if c == ratioConns {
-				line += fmt.Sprintf(" (want ≥ %.2f): %s", ratioTarget, verdict(r >= ratioTarget))
-			}
-			fmt.Fprintln(b.out, line)
+	for _, r := range b.rounds {
+		hwm = max(hwm, r.patch.hwm, r.get.hwm)
+	}
+	for _, l := range b.batches {
+		for _, p := range append(slices.Clone(l.singles), l.batches...) {
+			hwm = max(hwm, p.hwm)
 		}
 	}
-	if p := findPatch(b.patch, p99Conns); p != nil {
-		fmt.Fprintf(b.out, "  p99 at %d connections: %.2f ms (want < %v): %s\n", p99Conns, ms(p.lat.p99), p99Target, verdict(p.lat.p99 < p99Target))
+	if b.scalePatch != nil {
+		hwm = max(hwm, b.scalePatch.hwm)
 	}
-	hwm := b.peakHWM()
-	fmt.Fprintf(b.out, "  graphd's peak RSS (VmHWM) over the PATCH levels: %.1f MiB (want < %d MiB): %s\n", mib(hwm), rssTarget>>10, verdict(hwm < rssTarget))
+	return hwm
 }
 
 func (b *bench) printProfile() {
@@ -210,7 +242,7 @@ func (b *bench) printScale() {
 		}
 		return fmt.Sprintf("%.0f", g.run.tps)
 	}
-	if base := findPatch(b.patch, s.conns); base != nil {
+	if base := findPhase(b.patch, s.conns); base != nil {
 		fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%.2f\t%d\t%s\t%s\t%.1f\t\n", base.rows, base.res.rps(), ms(base.lat.p50), ms(base.lat.p99), base.res.errors,
 			tps(b.sessionsPgbench(false)), tps(findPgbenchRun(b.pgbench, ratioConns)), mib(base.rss))
 	}
@@ -218,7 +250,7 @@ func (b *bench) printScale() {
 		tps(b.sessionsPgbench(true)), tps(b.scalePgbench), mib(s.rss))
 	tw.Flush()
 	b.printCosts(b.phaseRows(true))
-	if base := findPatch(b.patch, s.conns); base != nil {
+	if base := findPhase(b.patch, s.conns); base != nil {
 		fmt.Fprintf(b.out, "CPU per PATCH at %d → %d rows: graphd %s → %s µs, postgres %s → %s µs\n", b.opt.rows, s.rows,
 			us(base.cost.graphd), us(s.cost.graphd), us(base.cost.postgres), us(s.cost.postgres))
 	}
@@ -254,7 +286,7 @@ func (b *bench) flatness() (flat, bool) {
 	if b.scalePatch == nil {
 		return f, false
 	}
-	base := findPatch(b.patch, b.scalePatch.conns)
+	base := findPhase(b.patch, b.scalePatch.conns)
 	if base == nil || base.res.rps() == 0 {
 		return f, false
 	}
@@ -286,27 +318,83 @@ func (b *bench) printCollection() {
 	}
 }
 
-// printSummary prints the figures once more as key=value lines, the form docs/performance.md quotes.
+// targetInputs gathers what the targets are judged from, as far as the run has come.
+func (b *bench) targetInputs() targetInputs {
+	in := targetInputs{rounds: medianOfRounds(b.rounds), p99: findPhase(b.patch, p99Conns), peakHWM: b.peakHWM(), batches: b.batches, baseline: b.baseline}
+	if f, ok := b.flatness(); ok {
+		in.flat = &f
+	}
+	return in
+}
+
+// printTargets prints every target the run has measured so far with met or NOT met.
+func (b *bench) printTargets(title string) {
+	fmt.Fprintf(b.out, "\n%s\n", title)
+	if label, cores := b.busiestOther(); cores > noisyCores {
+		fmt.Fprintf(b.out, "  warning: other processes used up to %.2f of the %d cores (during %s); these figures are theirs as much as graphd's\n",
+			cores, runtime.NumCPU(), label)
+	}
+	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', 0)
+	for _, t := range targets(b.targetInputs()) {
+		fmt.Fprintf(tw, "  %s\t%s\twant %s\t%s\n", t.label, t.value(), t.want(), t.verdict())
+	}
+	tw.Flush()
+}
+
+// printComparison follows the rounds: where each phase's CPU went, then the targets measured so far.
+func (b *bench) printComparison() {
+	b.printCosts(append(b.phaseRows(false), b.roundRows()...))
+	fmt.Fprintln(b.out, "\nbeside the rounds (no pass mark):")
+	if p, g := findPhase(b.patch, ratioConns), findPgbenchRun(b.pgbench, b.graphdSessions); p != nil && g != nil && b.graphdSessions != ratioConns {
+		fmt.Fprintf(b.out, "  PATCH req/s at %d connections (levels) ÷ pgbench tx/s at graphd's %d sessions: %.2f\n", ratioConns, b.graphdSessions, ratio(p.res.rps(), g.run.tps))
+	}
+	m := medianOfRounds(b.rounds)
+	if b.opt.authOff {
+		fmt.Fprintf(b.out, "  auth off: PATCH %.0f req/s, ratio %.2f, graphd %s µs/PATCH (with the token: %.0f req/s, %.2f, %s µs)\n",
+			m.authOffRPS, m.authOffRatio, us(m.authOffCPU), m.patchRPS, m.patchRatio, us(m.patchCPU))
+	}
+	if b.opt.admin {
+		fmt.Fprintf(b.out, "  admin API on: PATCH %.0f req/s, %.2f of the admin-off PATCH's %.0f\n", m.adminRPS, m.adminRatio, m.patchRPS)
+	}
+	fmt.Fprintf(b.out, "  GET by id ÷ pgbench SELECT of the same row: %.2f (%.0f req/s ÷ %.0f tx/s)\n", m.getRatio, m.getRPS, m.selectTPS)
+	b.printTargets("targets so far (issue 12, item 4; the summary repeats them with every comparison)")
+}
+
+// printSummary prints the figures once more as key=value lines, the form docs/performance.md quotes, ending
+// with one line per target.
 func (b *bench) printSummary() {
 	w := b.out
 	fmt.Fprintf(w, "\nsummary (%s, %s)\n", b.began.Format("2006-01-02 15:04 MST"), time.Since(b.began).Round(time.Second))
 	for _, p := range b.patch {
-		fmt.Fprintf(w, "patch rows=%d conns=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d rss_mib=%.1f hwm_mib=%.1f\n",
-			p.rows, p.conns, p.res.rps(), ms(p.lat.p50), ms(p.lat.p99), p.res.errors, mib(p.rss), mib(p.hwm))
+		fmt.Fprintf(w, "patch rows=%d conns=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d graphd_cpu_us=%s rss_mib=%.1f hwm_mib=%.1f\n",
+			p.rows, p.conns, p.res.rps(), ms(p.lat.p50), ms(p.lat.p99), p.res.errors, us(p.cost.graphd), mib(p.rss), mib(p.hwm))
 	}
 	for _, p := range b.pgbench {
 		fmt.Fprintf(w, "pgbench rows=%d clients=%d tps=%.0f mean_ms=%.2f failed=%d\n", p.rows, p.run.clients, p.run.tps, ms(p.run.meanLat), p.run.failed)
 	}
-	if r, ok := b.ratio(ratioConns); ok {
-		fmt.Fprintf(w, "target ratio_at_%d=%.2f want>=%.2f %s\n", ratioConns, r, ratioTarget, verdict(r >= ratioTarget))
+	if m := medianOfRounds(b.rounds); m.n > 0 {
+		fmt.Fprintf(w, "rounds n=%d conns=%d patch_rps=%.0f pgbench_update_tps=%.0f patch_ratio=%.2f patch_graphd_cpu_us=%s patch_p99_ms=%.2f\n",
+			m.n, ratioConns, m.patchRPS, m.updateTPS, m.patchRatio, us(m.patchCPU), ms(m.patchP99))
+		if b.opt.authOff {
+			fmt.Fprintf(w, "rounds auth=none patch_rps=%.0f patch_ratio=%.2f patch_graphd_cpu_us=%s\n", m.authOffRPS, m.authOffRatio, us(m.authOffCPU))
+		}
+		if b.opt.admin {
+			fmt.Fprintf(w, "rounds admin=on patch_rps=%.0f vs_admin_off=%.2f\n", m.adminRPS, m.adminRatio)
+		}
+		fmt.Fprintf(w, "rounds get_rps=%.0f pgbench_select_tps=%.0f get_ratio=%.2f get_graphd_cpu_us=%s\n", m.getRPS, m.selectTPS, m.getRatio, us(m.getCPU))
 	}
-	if p, g := findPatch(b.patch, ratioConns), findPgbenchRun(b.pgbench, b.graphdSessions); p != nil && g != nil && g.run.tps > 0 {
-		fmt.Fprintf(w, "info ratio_at_%d_vs_pgbench_at_graphd_sessions_%d=%.2f\n", ratioConns, b.graphdSessions, p.res.rps()/g.run.tps)
+	for _, l := range b.batches {
+		c := l.comparison()
+		fmt.Fprintf(w, "batch conns=%d pairs=%d single_patches_per_s=%.0f batch_patches_per_s=%.0f batch_vs_single=%.2f pairs_lo=%.2f pairs_hi=%.2f\n",
+			l.conns, len(c.ratios), c.medianA, c.medianB, c.median, c.lo, c.hi)
 	}
-	if p := findPatch(b.patch, p99Conns); p != nil {
-		fmt.Fprintf(w, "target p99_at_%d_ms=%.2f want<%d %s\n", p99Conns, ms(p.lat.p99), p99Target.Milliseconds(), verdict(p.lat.p99 < p99Target))
+	if r := b.baseline; r != nil {
+		for _, l := range r.levels {
+			c := l.comparison()
+			fmt.Fprintf(w, "baseline conns=%d pairs=%d old_rps=%.0f new_rps=%.0f new_vs_old=%.3f diff_pct=%+.1f pairs_lo=%.3f pairs_hi=%.3f\n",
+				l.conns, len(c.ratios), c.medianA, c.medianB, c.median, 100*(c.median-1), c.lo, c.hi)
+		}
 	}
-	fmt.Fprintf(w, "target rss_peak_mib=%.1f want<%d %s\n", mib(b.peakHWM()), rssTarget>>10, verdict(b.peakHWM() < rssTarget))
 	if s := b.scalePatch; s != nil {
 		fmt.Fprintf(w, "scale rows=%d conns=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d", s.rows, s.conns, s.res.rps(), ms(s.lat.p50), ms(s.lat.p99), s.res.errors)
 		if g := b.scalePgbench; g != nil && g.run.tps > 0 {
@@ -315,9 +403,6 @@ func (b *bench) printSummary() {
 		fmt.Fprintln(w)
 		if f, ok := b.flatness(); ok {
 			fmt.Fprintf(w, "info patch_rps_%d_vs_%d=%.2f pgbench_at_graphd_sessions_%d_vs_%d=%.2f\n", s.rows, b.opt.rows, f.patch, s.rows, b.opt.rows, f.database)
-			if f.database > 0 {
-				fmt.Fprintf(w, "target flat_graphd_share_%d_vs_%d=%.2f want>=%.2f %s\n", s.rows, b.opt.rows, f.graphd, flatTarget, verdict(f.graphd >= flatTarget))
-			}
 		}
 	}
 	switch {
@@ -331,10 +416,13 @@ func (b *bench) printSummary() {
 	default:
 		fmt.Fprintf(w, "query collection queries: %s\n", b.collectionNote)
 	}
-	fmt.Fprintf(w, "graphd rss_mib=%.1f hwm_mib=%.1f at the end\n", mib(b.finalRSS), mib(b.finalHWM))
+	fmt.Fprintf(w, "graphd rss_mib=%.1f hwm_mib=%.1f access_log_lines=%d at the end\n", mib(b.finalRSS), mib(b.finalHWM), b.main.srv.accessLogLines())
 	label, cores := b.busiestOther()
 	fmt.Fprintf(w, "machine other_processes_max_cores=%.2f during=%q\n", cores, label)
 	if b.profileNote != "" && b.prof == nil {
 		fmt.Fprintf(w, "profile %s\n", b.profileNote)
+	}
+	for _, t := range targets(b.targetInputs()) {
+		fmt.Fprintln(w, t.summaryLine())
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,59 +12,81 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
 
-// graphdServer is `graphd serve` running as a child process on its own embedded PostgreSQL cluster.
+// graphdServer is `graphd serve` running as a child process, on its own embedded PostgreSQL cluster or attached
+// to another one through DATABASE_URL.
 type graphdServer struct {
+	name    string // for the output and the log file's name
 	bin     string
 	addr    string
-	dataDir string
+	dataDir string // "" when attached to another server's cluster
+	app     string // application_name of its database sessions ("" for a server that owns its cluster)
 	env     []string
 	logPath string
+	log     *logSink
 	cmd     *exec.Cmd
 	exited  chan struct{}
 }
 
-// startGraphd starts bin serve on a free loopback port with its data under dir and waits until /readyz
-// answers 200. The cluster keeps PostgreSQL's default durability settings (fsync, synchronous_commit).
-func startGraphd(ctx context.Context, bin, dir string, extraEnv []string) (*graphdServer, error) {
+// serverSpec says how to start one graphd.
+type serverSpec struct {
+	name string
+	bin  string
+	// dir holds the server's log and, without attach, its data directory (an embedded cluster of its own).
+	dir string
+	// attach, if set, is the cluster the server uses through DATABASE_URL; its sessions are then marked with
+	// application_name graphd-<name>, so the activity sampler can tell them from the owner's.
+	attach *cluster
+	env    []string // settings, after the bench's own
+}
+
+// startGraphd starts spec.bin serve on a free loopback port and waits until /readyz answers 200. An embedded
+// cluster keeps PostgreSQL's default durability settings (fsync, synchronous_commit).
+func startGraphd(ctx context.Context, spec serverSpec) (*graphdServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	s := &graphdServer{
-		bin:     bin,
+		name:    spec.name,
+		bin:     spec.bin,
 		addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		dataDir: filepath.Join(dir, "data"),
-		logPath: filepath.Join(dir, "graphd.log"),
+		logPath: filepath.Join(spec.dir, "graphd-"+spec.name+".log"),
 		exited:  make(chan struct{}),
 	}
-	// As root the cluster runs as the postgres user, which must be able to traverse to its directory.
-	if err := os.Mkdir(s.dataDir, 0o755); err != nil {
-		return nil, err
+	s.env = append(withoutVars(os.Environ(), "DATABASE_URL", "GRAPHD_", "PG"), "GRAPHD_ADDR="+s.addr)
+	if spec.attach != nil {
+		s.app = "graphd-" + spec.name
+		s.env = append(s.env, "DATABASE_URL="+spec.attach.connStringAs(s.app))
+	} else {
+		s.dataDir = filepath.Join(spec.dir, "data-"+spec.name)
+		// As root the cluster runs as the postgres user, which must be able to traverse to its directory.
+		if err := os.Mkdir(s.dataDir, 0o755); err != nil {
+			return nil, err
+		}
+		s.env = append(s.env, "GRAPHD_DATA_DIR="+s.dataDir)
 	}
-	s.env = append(withoutVars(os.Environ(), "DATABASE_URL", "GRAPHD_", "PG"),
-		"GRAPHD_DATA_DIR="+s.dataDir,
-		"GRAPHD_ADDR="+s.addr,
-		"GRAPHD_LOG_LEVEL=warn", // an access log line per request at info would be part of the measurement
-		"GRAPHD_AUTH=none",
-	)
-	s.env = append(s.env, extraEnv...)
+	s.env = append(s.env, spec.env...)
 	logf, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close() // the child has its own descriptor
-	s.cmd = exec.Command(bin, "serve")
+	s.log = &logSink{file: logf}
+	s.cmd = exec.Command(spec.bin, "serve")
 	s.cmd.Env = s.env
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	// One writer for both, so os/exec gives the child one pipe and copies it on one goroutine.
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
+		logf.Close()
 		return nil, err
 	}
 	go func() {
-		_ = s.cmd.Wait()
+		_ = s.cmd.Wait() // returns once the pipe is drained
+		s.log.close()
 		close(s.exited)
 	}()
 	if err := s.waitReady(ctx, 120*time.Second); err != nil {
@@ -81,8 +104,9 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// fixedEnv are the graphd settings the bench decides.
-var fixedEnv = []string{"GRAPHD_DATA_DIR", "GRAPHD_ADDR", "GRAPHD_LOG_LEVEL", "GRAPHD_AUTH"}
+// fixedEnv are the graphd settings the bench decides: where graphd listens and keeps its data, and the ones the
+// bench's phases compare (authentication and the admin API).
+var fixedEnv = []string{"GRAPHD_DATA_DIR", "GRAPHD_ADDR", "GRAPHD_AUTH", "GRAPHD_ADMIN_TOKEN", "DATABASE_URL"}
 
 // withoutVars drops the variables whose names start with one of prefixes, so nothing in the caller's
 // environment redirects graphd to another database or configures it differently.
@@ -149,19 +173,88 @@ func (s *graphdServer) stop() error {
 	}
 }
 
-// command runs another graphd command (import) with the server's environment, so it attaches to the
-// running cluster.
-func (s *graphdServer) command(ctx context.Context, args ...string) error {
+// command runs another graphd command (import, token) with the server's environment, so it uses the server's
+// database, and returns its standard output.
+func (s *graphdServer) command(ctx context.Context, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, s.bin, args...)
 	cmd.Env = s.env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("graphd %s: %w\n%s", strings.Join(args, " "), err, out)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("graphd %s: %w\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
-	return nil
+	return stdout.String(), nil
 }
 
-// logTail returns the end of graphd's log (warnings and errors only, at the level the bench runs it).
+// token gets a bearer token from graphd's own issuer with `graphd token`, as a user of graphd would, valid
+// for ttl.
+func (s *graphdServer) token(ctx context.Context, scopes string, ttl time.Duration) (string, error) {
+	out, err := s.command(ctx, "token", "--scopes", scopes, "--ttl", ttl.String())
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(out)
+	if strings.Count(tok, ".") != 2 || strings.ContainsAny(tok, " \n") {
+		return "", fmt.Errorf("graphd token printed %q, not a JWT", tok)
+	}
+	return tok, nil
+}
+
+// logSink takes graphd's output through a pipe, as a container runtime or journald would, and keeps it in the
+// log file without the access log's lines, which it counts: at GRAPHD_LOG_LEVEL=info a run writes millions of
+// them.
+type logSink struct {
+	mu          sync.Mutex
+	file        *os.File
+	partial     []byte // a line not yet ended
+	accessLines int64
+}
+
+// accessLine marks the access log's lines in graphd's JSON log (httpapi's withAccessLog).
+var accessLine = []byte(`"level":"INFO","msg":"request"`)
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			l.partial = append(l.partial, p...)
+			break
+		}
+		line := p[:i+1]
+		if len(l.partial) > 0 {
+			line = append(l.partial, line...)
+			l.partial = l.partial[:0]
+		}
+		p = p[i+1:]
+		if bytes.Contains(line, accessLine) {
+			l.accessLines++
+			continue
+		}
+		_, _ = l.file.Write(line)
+	}
+	return n, nil
+}
+
+func (l *logSink) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.partial) > 0 {
+		_, _ = l.file.Write(append(l.partial, '\n'))
+	}
+	l.file.Close()
+}
+
+// accessLogLines is how many access-log lines graphd has written so far.
+func (s *graphdServer) accessLogLines() int64 {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	return s.log.accessLines
+}
+
+// logTail returns the end of graphd's log, without the access log.
 func (s *graphdServer) logTail() string {
 	data, _ := os.ReadFile(s.logPath)
 	if len(data) > 4000 {
@@ -170,7 +263,8 @@ func (s *graphdServer) logTail() string {
 	return string(data)
 }
 
-// errorLines counts graphd's log lines at level ERROR and returns the first one.
+// errorLines counts graphd's log lines at level ERROR and returns the first one (the log file, which the access
+// log's lines never reach, stays small).
 func (s *graphdServer) errorLines() (int, string) {
 	data, _ := os.ReadFile(s.logPath)
 	n, first := 0, ""
@@ -211,9 +305,13 @@ func (s *graphdServer) cluster() (cluster, error) {
 	return c, nil
 }
 
-// connString is a pgx/libpq connection string to graphd's database over the cluster's unix socket.
-func (c cluster) connString() string {
-	return fmt.Sprintf("host=%s port=%s user=graphd dbname=graphd sslmode=disable application_name=%s", c.sockDir, c.port, benchAppName)
+// connString is a pgx/libpq connection string to graphd's database over the cluster's unix socket, for the
+// bench's own sessions.
+func (c cluster) connString() string { return c.connStringAs(benchAppName) }
+
+// connStringAs is connString for sessions named app in pg_stat_activity.
+func (c cluster) connStringAs(app string) string {
+	return fmt.Sprintf("host=%s port=%s user=graphd dbname=graphd sslmode=disable application_name=%s", c.sockDir, c.port, app)
 }
 
 // benchAppName marks the bench's own database sessions, so the activity sampler leaves them out.

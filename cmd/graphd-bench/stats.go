@@ -36,3 +36,29 @@ func summarize(samples []time.Duration) summary {
 
 // ms renders a duration in milliseconds with two decimals, the unit every table and summary line uses.
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
+
+// median is the middle value of xs (the mean of the two middle ones for an even count), 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func minOf(xs []float64) float64 { return slices.Min(xs) }
+func maxOf(xs []float64) float64 { return slices.Max(xs) }
+
+// medianDuration is median for durations.
+func medianDuration(ds []time.Duration) time.Duration {
+	xs := make([]float64, len(ds))
+	for i, d := range ds {
+		xs[i] = float64(d)
+	}
+	return time.Duration(median(xs))
+}
