@@ -19,8 +19,10 @@ package auth
 //     refetch for an unknown kid), entries whose kid no longer selects an equal key are dropped before the new set
 //     serves a hit; an entry verified against an older set than the newest one seen is not admitted. A
 //     JWKS-verified entry is served only while KeySource.Current says the source would hand out its set without
-//     loading; otherwise the request takes the full path, which loads, as it did without a cache. JWKSSource
-//     reloads in the background ReloadAhead before its set is due, so hits keep being served across the hour.
+//     loading, and only once the sweep against that set has finished (a hit does not wait for a sweep that
+//     another request runs); otherwise the request takes the full path, which loads and waits for the sweep, as
+//     it did without a cache. JWKSSource reloads in the background ReloadAhead before its set is due, so hits
+//     keep being served across the hour.
 //   - Size: at most CacheSize entries, spread over shards by digest. A full shard evicts with CLOCK (second
 //     chance): the hand drops the first entry that is expired or has not been hit since the hand last passed,
 //     clearing hit marks on its way. A flood of valid one-shot tokens (each costs a signature check before it can

@@ -2,11 +2,13 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -296,7 +298,7 @@ func TestCacheBackgroundReloadKeepsHitsServed(t *testing.T) {
 	if got := verifications(v, &n); got != 0 {
 		t.Fatalf("%d verifications across the background reload, want 0", got)
 	}
-	if v.observed.Load() != set {
+	if v.swept.Load() != set {
 		t.Fatal("the cache was not swept against the reloaded set")
 	}
 }
@@ -321,6 +323,69 @@ func TestCacheRefusesTokensCheckedAgainstAnOlderSet(t *testing.T) {
 	mustVerify(t, v, sign(t, k2, baseClaims(), nil), "t2")
 	if got := v.cache.len(); got != 0 {
 		t.Fatalf("%d entries: still checked against the old set", got)
+	}
+}
+
+// TestCacheServesNoHitDuringASweep stops a sweep half-way, after it has published the new set as the one to admit
+// against but before it reached the shard of a token whose key the new set dropped, and checks that the token is
+// not served from that shard meanwhile, while an HS256 token, which no key set affects, still is.
+func TestCacheServesNoHitDuringASweep(t *testing.T) {
+	t.Parallel()
+	stable, rotating := newEC(t, "stable"), newEC(t, "rotating")
+	clock := newFakeClock(now)
+	f := newJWKSFile(t, clock, stable, rotating)
+	v := newCachedVerifier(f.src, clock, 256)
+	if len(v.cache.shards) < 2 {
+		t.Fatalf("%d shards: the test needs a shard the sweep has not reached", len(v.cache.shards))
+	}
+	// Tokens outside shard 0, where the test holds the sweep (a lookup there would wait for it too).
+	outside := func(k keyPair, kid *string) (string, digest) {
+		for i := 0; ; i++ {
+			tok := sign(t, k, with(baseClaims(), "jti", fmt.Sprint(i)), kid)
+			if d := sha256.Sum256([]byte(tok)); v.cache.shard(&d) != &v.cache.shards[0] {
+				return tok, d
+			}
+		}
+	}
+	rot, rotDigest := outside(rotating, nil)
+	hs, hsDigest := outside(hsKey(), nil)
+	madeUp, _ := outside(stable, ptr("made-up"))
+	mustVerify(t, v, rot, "rot")
+	mustVerify(t, v, hs, "hs")
+	old := v.swept.Load()
+	if old == nil || v.cache.len() != 2 {
+		t.Fatalf("%d entries, swept %p: want both tokens cached against the first set", v.cache.len(), old)
+	}
+
+	f.publish(t, stable)
+	clock.Add(MinRefreshInterval)
+	first := &v.cache.shards[0]
+	first.mu.Lock()
+	sweeper := make(chan error, 1)
+	go func() {
+		// An unknown kid refetches the set, and the sweep that follows stops at shard 0.
+		_, err := v.Verify(context.Background(), madeUp)
+		sweeper <- err
+	}()
+	for v.observed.Load() == old {
+		runtime.Gosched()
+	}
+	if cur, _ := f.src.Current(); cur == old {
+		t.Fatal("the refetch did not load the new set")
+	}
+	if _, ok := v.lookup(&rotDigest, clock.Now()); ok {
+		t.Error("a token of a dropped key was served while the sweep that drops it was under way")
+	}
+	if _, ok := v.lookup(&hsDigest, clock.Now()); !ok {
+		t.Error("an HS256 token was not served during a sweep")
+	}
+	first.mu.Unlock()
+	if err := <-sweeper; err == nil {
+		t.Fatal("a made-up kid was accepted")
+	}
+	mustRefuse(t, v, rot, "rot after the sweep")
+	if got := v.cache.len(); got != 1 {
+		t.Fatalf("%d entries after the sweep, want the HS256 one", got)
 	}
 }
 

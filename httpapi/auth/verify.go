@@ -53,9 +53,13 @@ type Verifier struct {
 	cfg   VerifierConfig
 	cache *tokenCache // nil: off
 
-	// observed is the newest key set the cache has been swept against; keysMu serializes the sweeps.
+	// observed is the newest key set a sweep has started against: a token checked against any other set is not
+	// admitted. swept is the newest set a sweep has finished against: a JWKS-verified entry is served only while
+	// the source's current set is swept, since until then the entry may be one the sweep is about to drop.
+	// keysMu serializes the sweeps.
 	keysMu   sync.Mutex
 	observed atomic.Pointer[jose.JSONWebKeySet]
+	swept    atomic.Pointer[jose.JSONWebKeySet]
 
 	verifications atomic.Uint64 // full verifications, for tests: a hit does not count
 }
@@ -115,7 +119,15 @@ func (v *Verifier) lookup(d *digest, now time.Time) (Principal, bool) {
 	if v.cfg.Keys != nil {
 		var set *jose.JSONWebKeySet
 		set, fresh = v.cfg.Keys.Current()
-		v.observe(set)
+		if set != v.swept.Load() {
+			if set != nil && v.keysMu.TryLock() {
+				v.sweepLocked()
+				v.keysMu.Unlock()
+			}
+			// Another request may be sweeping against set: this one does not wait for it, and serves no
+			// JWKS-verified entry until the sweep is done.
+			fresh = fresh && set == v.swept.Load()
+		}
 	}
 	e := v.cache.get(d)
 	if e == nil {
@@ -126,7 +138,8 @@ func (v *Verifier) lookup(d *digest, now time.Time) (Principal, bool) {
 		return Principal{}, false
 	}
 	if e.key != nil && !fresh {
-		// The source would load before answering: the full path does that, as it would without a cache.
+		// The source would load before answering, or the set it answers with is not swept yet: the full path
+		// loads and sweeps, as it would without a cache.
 		return Principal{}, false
 	}
 	if !e.used.Load() {
@@ -135,20 +148,28 @@ func (v *Verifier) lookup(d *digest, now time.Time) (Principal, bool) {
 	return e.principal.clone(), true
 }
 
-// observe sweeps the cache when the key source has published a set newer than the one it was last swept against.
-// seen may be older than the newest set (a request that fetched it raced another), so the newest is asked for.
+// observe sweeps the cache when the key source has published a set newer than the one it was last swept against,
+// and returns once the cache has been swept against seen or a newer set: seen's answers hold from then on. seen
+// may be older than the newest set (a request that fetched it raced another), so the newest is asked for.
 func (v *Verifier) observe(seen *jose.JSONWebKeySet) {
-	if v.cache == nil || seen == nil || seen == v.observed.Load() {
+	if v.cache == nil || seen == nil || seen == v.swept.Load() {
 		return
 	}
 	v.keysMu.Lock()
 	defer v.keysMu.Unlock()
+	v.sweepLocked()
+}
+
+// sweepLocked sweeps the cache against the source's newest set unless that is done; keysMu is held.
+func (v *Verifier) sweepLocked() {
 	latest, _ := v.cfg.Keys.Current()
-	if latest == nil || latest == v.observed.Load() {
+	if latest == nil || latest == v.swept.Load() {
 		return
 	}
-	// Published before the sweep, so that a token checked against an older set can no longer be admitted.
+	// Published before the sweep, so that a token checked against an older set can no longer be admitted; swept
+	// after it, so that no entry the sweep drops is served meanwhile.
 	v.observed.Store(latest)
+	defer v.swept.Store(latest)
 	now := v.cfg.Now().UnixNano()
 	type selector struct {
 		kid string
