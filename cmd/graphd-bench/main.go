@@ -71,10 +71,13 @@ type envList []string
 
 func (e *envList) String() string { return strings.Join(*e, " ") }
 
+// runtimeEnv are the Go runtime's settings -env passes to graphd (the bench's own process keeps its own).
+var runtimeEnv = []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG"}
+
 func (e *envList) Set(kv string) error {
 	name, _, ok := strings.Cut(kv, "=")
-	if !ok || !strings.HasPrefix(name, "GRAPHD_") {
-		return fmt.Errorf("%q: want GRAPHD_NAME=value", kv)
+	if !ok || !strings.HasPrefix(name, "GRAPHD_") && !slices.Contains(runtimeEnv, name) {
+		return fmt.Errorf("%q: want GRAPHD_NAME=value or one of %s", kv, strings.Join(runtimeEnv, ", "))
 	}
 	if slices.Contains(fixedEnv, name) {
 		return fmt.Errorf("%s is set by the bench", name)
