@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,7 +18,25 @@ type metrics struct {
 	duration  *prometheus.HistogramVec
 	throttled prometheus.Counter
 	failed    *prometheus.CounterVec
+
+	// series caches the request counter and latency histogram of each route, method and status, so that a
+	// request costs one map lookup instead of the vectors' label hashing and locking. At most maxCachedSeries
+	// are kept; further combinations (unusual methods, say) go through the vectors each time.
+	series  sync.Map // seriesKey → *requestSeries
+	nSeries atomic.Int32
 }
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type requestSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+const maxCachedSeries = 1024
 
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
@@ -40,11 +60,28 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 }
 
 func (m *metrics) observe(route, method string, status int, code string, elapsed time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
+	rs := m.seriesFor(seriesKey{route, method, status})
+	rs.requests.Inc()
+	rs.duration.Observe(elapsed.Seconds())
 	if status >= 500 {
 		m.failed.WithLabelValues(code).Inc()
 	}
+}
+
+func (m *metrics) seriesFor(k seriesKey) *requestSeries {
+	if v, ok := m.series.Load(k); ok {
+		return v.(*requestSeries)
+	}
+	rs := &requestSeries{
+		requests: m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(k.status)),
+		duration: m.duration.WithLabelValues(k.route, k.method),
+	}
+	if m.nSeries.Load() < maxCachedSeries {
+		if _, loaded := m.series.LoadOrStore(k, rs); !loaded {
+			m.nSeries.Add(1)
+		}
+	}
+	return rs
 }
 
 func (s *server) handleMetrics() http.Handler {
