@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/graphd/graphd/odata"
@@ -36,6 +37,10 @@ type Store struct {
 	pool  *pgxpool.Pool
 	model *odata.Model
 	sets  []*entitySQL // by EntitySet.Index
+
+	stopWarm chan struct{} // closed by Close: ends keepWarm
+	warmDone chan struct{} // closed when keepWarm has returned
+	closing  sync.Once
 }
 
 // Open connects a pool to dsn (a URL or key=value connection string) and checks that the database answers.
@@ -52,9 +57,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		opts.MinConns = min(2, opts.MaxConns)
 	}
 	cfg.MinConns = min(opts.MinConns, opts.MaxConns)
-	// The pool tops itself up to MinConns at every health check: soon after a database restart, the warm
-	// connections are back before requests need them.
-	cfg.HealthCheckPeriod = 5 * time.Second
+	// The pool tops itself up to MinConns at every health check, and keepWarm drops the idle connections a
+	// database restart broke: soon after a restart, the warm connections are back before requests need them.
+	cfg.HealthCheckPeriod = healthCheckPeriod
 	if opts.ConnectTimeout == 0 {
 		opts.ConnectTimeout = 5 * time.Second
 	}
@@ -80,16 +85,51 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open pool: %w", err)
 	}
-	s := &Store{pool: pool, model: opts.Model, sets: sets}
+	s := &Store{pool: pool, model: opts.Model, sets: sets, stopWarm: make(chan struct{}), warmDone: make(chan struct{})}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
+	go s.keepWarm()
 	return s, nil
 }
 
+// healthCheckPeriod is how often the pool tops itself up to MinConns and keepWarm checks the idle connections.
+const healthCheckPeriod = 5 * time.Second
+
+// keepWarm pings the idle connections every healthCheckPeriod and closes those that do not answer. pgxpool
+// counts an idle connection as alive until it is used, so after a database restart its MinConns would be
+// broken ones and the pool would not refill; closed, they are replaced at the pool's next health check. An idle
+// pool costs MinConns round trips per period; a busy one has few idle connections to ping.
+func (s *Store) keepWarm() {
+	defer close(s.warmDone)
+	t := time.NewTicker(healthCheckPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopWarm:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		for _, c := range s.pool.AcquireAllIdle(ctx) {
+			if err := c.Ping(ctx); err != nil {
+				_ = c.Conn().Close(ctx)
+			}
+			c.Release()
+		}
+		cancel()
+	}
+}
+
 // Close closes the pool, waiting for connections in use to be returned.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	s.closing.Do(func() {
+		close(s.stopWarm)
+		<-s.warmDone
+		s.pool.Close()
+	})
+}
 
 // Pool exposes the pool to the migrator and to tests.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
