@@ -195,7 +195,7 @@ log "graphd ready after $(($(ci_now) - t))s"
 out="$("${COMPOSE[@]}" exec -T graphd /graphd import - <"$FIXTURE")" || die "import into the stack failed: $out"
 log "import: $out"
 case "$out" in
-"imported 1 certificateConnectorDetails and 3 health-metric samples into tenant "*) ;;
+"imported 1 certificateConnectorDetails, 0 userPfxCertificates and 3 health-metric samples into tenant "*) ;;
 *) die "import printed '$out'" ;;
 esac
 
