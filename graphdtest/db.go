@@ -2,7 +2,6 @@ package graphdtest
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,11 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphd/graphd/internal/pgtest"
 	"github.com/graphd/graphd/migrations"
-	"github.com/graphd/graphd/store"
 	"github.com/graphd/graphd/store/embedded"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The databases of a test binary: one PostgreSQL server (TEST_DATABASE_URL, or an embedded cluster this binary
@@ -44,10 +42,9 @@ type dbServer struct {
 }
 
 var (
-	dbOnce   sync.Once
-	db       *dbServer
-	dbErr    error
-	createMu sync.Mutex // clones of one template, one at a time within this process
+	dbOnce sync.Once
+	db     *dbServer
+	dbErr  error
 )
 
 // Main runs the tests of a package that uses New, then stops the embedded PostgreSQL cluster and removes its data
@@ -77,39 +74,7 @@ func database(tb testing.TB) string {
 	if dbErr != nil {
 		tb.Fatalf("graphdtest: no PostgreSQL: %v", dbErr)
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(tb.Context()), time.Minute)
-	defer cancel()
-	name := "graphdtest_" + randomHex(8)
-	if err := db.clone(ctx, name); err != nil {
-		tb.Fatalf("graphdtest: creating a database on %s: %v", db.source, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(tb.Context()), time.Minute)
-		defer cancel()
-		if err := execSQL(ctx, db.adminURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Errorf("graphdtest: dropping database %s: %v", name, err)
-		}
-	})
-	return withDatabase(db.adminURL, name)
-}
-
-// clone creates database name from the template. CREATE DATABASE … TEMPLATE fails while another session is
-// connected to the template (another test binary creating it, say); that is retried.
-func (s *dbServer) clone(ctx context.Context, name string) error {
-	createMu.Lock()
-	defer createMu.Unlock()
-	for delay := 50 * time.Millisecond; ; delay = min(2*delay, time.Second) {
-		err := execSQL(ctx, s.adminURL, "CREATE DATABASE "+name+" TEMPLATE "+s.template)
-		var pe *pgconn.PgError
-		if err == nil || !errors.As(err, &pe) || pe.Code != "55006" { // object_in_use
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(delay):
-		}
-	}
+	return pgtest.Clone(tb, db.adminURL, db.template, "graphdtest_")
 }
 
 func setupDB() (*dbServer, error) {
@@ -159,10 +124,10 @@ func startEmbedded(ctx context.Context) (*dbServer, error) {
 			return errors.Join(err, os.RemoveAll(dir))
 		},
 	}
-	if err := execSQL(ctx, s.adminURL, "CREATE DATABASE "+s.template); err != nil {
+	if err := pgtest.Exec(ctx, s.adminURL, "CREATE DATABASE "+s.template); err != nil {
 		return nil, errors.Join(err, s.stop(ctx))
 	}
-	if err := migrate(ctx, withDatabase(s.adminURL, s.template)); err != nil {
+	if err := pgtest.Migrate(ctx, pgtest.WithDatabase(s.adminURL, s.template)); err != nil {
 		return nil, errors.Join(err, s.stop(ctx))
 	}
 	return s, nil
@@ -193,11 +158,11 @@ func sharedTemplate(ctx context.Context, url string) (string, error) {
 	if exists {
 		return name, nil
 	}
-	building := name + "_" + randomHex(4)
+	building := name + "_" + pgtest.RandomHex(4)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+building); err != nil {
 		return "", err
 	}
-	if err := migrate(ctx, withDatabase(url, building)); err != nil {
+	if err := pgtest.Migrate(ctx, pgtest.WithDatabase(url, building)); err != nil {
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)")
 		return "", err
 	}
@@ -227,21 +192,6 @@ func migrationsHash() (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
-}
-
-func migrate(ctx context.Context, url string) error {
-	s, err := store.Open(ctx, url, store.Options{MaxConns: 2})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	m, err := store.NewMigrator(s.Pool(), migrations.FS)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	_, err = m.Up(ctx)
-	return err
 }
 
 // removeStaleDataDirs removes the data directories that earlier test binaries left in dir: those whose binary
@@ -290,36 +240,4 @@ func alive(pid int) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-func execSQL(ctx context.Context, url, sql string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	_, err = conn.Exec(ctx, sql)
-	return err
-}
-
-// withDatabase points a connection string (URL or key=value form) at another database.
-func withDatabase(url, name string) string {
-	if i := strings.Index(url, "://"); i >= 0 {
-		head, query, _ := strings.Cut(url, "?")
-		if j := strings.Index(head[i+3:], "/"); j >= 0 {
-			head = head[:i+3+j]
-		}
-		out := head + "/" + name
-		if query != "" {
-			out += "?" + query
-		}
-		return out
-	}
-	return url + " dbname=" + name
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

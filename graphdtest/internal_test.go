@@ -169,23 +169,6 @@ func TestRemoveStaleDataDirs(t *testing.T) {
 	}
 }
 
-func TestWithDatabase(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ name, in, want string }{
-		{"URL", "postgres://u:p@h:5432/postgres?sslmode=disable", "postgres://u:p@h:5432/x?sslmode=disable"},
-		{"URLNoPath", "postgres://u@h", "postgres://u@h/x"},
-		{"URLNoQuery", "postgresql://h/db", "postgresql://h/x"},
-		{"KeyValue", "host=/tmp port=5432 dbname=postgres", "host=/tmp port=5432 dbname=postgres dbname=x"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := withDatabase(tc.in, "x"); got != tc.want {
-				t.Errorf("withDatabase(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
 // TestAdminTypes checks that the admin client's types carry the JSON members the server writes, so that the
 // client does not silently drop one the server adds.
 func TestAdminTypes(t *testing.T) {

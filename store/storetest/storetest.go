@@ -7,8 +7,6 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -17,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/graphd/graphd/migrations"
+	"github.com/graphd/graphd/internal/pgtest"
 	"github.com/graphd/graphd/store"
 	"github.com/graphd/graphd/store/embedded"
-	"github.com/jackc/pgx/v5"
 	"github.com/testcontainers/testcontainers-go"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
 )
@@ -37,8 +34,7 @@ var (
 	once      sync.Once
 	srv       *server
 	setupErr  error
-	createMu  sync.Mutex // CREATE DATABASE ... TEMPLATE fails if two clone the same template at once
-	sourceLog io.Writer  = os.Stderr
+	sourceLog io.Writer = os.Stderr
 )
 
 // Main wraps testing.M.Run for packages with integration tests: it tears the server down after the tests so
@@ -63,21 +59,7 @@ func URL(tb testing.TB) string {
 	if setupErr != nil {
 		tb.Fatalf("storetest: no PostgreSQL for integration tests: %v", setupErr)
 	}
-	ctx := tb.Context()
-	name := "t_" + randomHex(8)
-	createMu.Lock()
-	err := exec(ctx, srv.adminURL, "CREATE DATABASE "+name+" TEMPLATE "+srv.template)
-	createMu.Unlock()
-	if err != nil {
-		tb.Fatalf("storetest: create database: %v", err)
-	}
-	tb.Cleanup(func() {
-		ctx := context.WithoutCancel(tb.Context())
-		if err := exec(ctx, srv.adminURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Errorf("storetest: drop database: %v", err)
-		}
-	})
-	return withDatabase(srv.adminURL, name)
+	return pgtest.Clone(tb, srv.adminURL, srv.template, "t_")
 }
 
 // Open returns a Store on a new database of its own, closed when the test ends.
@@ -107,18 +89,18 @@ func setup() (*server, error) {
 		return nil, err
 	}
 	fmt.Fprintf(sourceLog, "storetest: integration tests use %s\n", s.source)
-	s.template = "graphd_template_" + randomHex(6)
-	if err := exec(ctx, s.adminURL, "CREATE DATABASE "+s.template); err != nil {
+	s.template = "graphd_template_" + pgtest.RandomHex(6)
+	if err := pgtest.Exec(ctx, s.adminURL, "CREATE DATABASE "+s.template); err != nil {
 		return nil, fmt.Errorf("create template: %w", err)
 	}
-	if err := migrate(ctx, withDatabase(s.adminURL, s.template)); err != nil {
+	if err := pgtest.Migrate(ctx, pgtest.WithDatabase(s.adminURL, s.template)); err != nil {
 		return nil, err
 	}
 	// Dropped with the server for the throwaway sources; on a shared TEST_DATABASE_URL, drop it ourselves.
 	if s.stop == nil {
 		admin, tpl := s.adminURL, s.template
 		s.stop = func(ctx context.Context) error {
-			return exec(ctx, admin, "DROP DATABASE IF EXISTS "+tpl+" WITH (FORCE)")
+			return pgtest.Exec(ctx, admin, "DROP DATABASE IF EXISTS "+tpl+" WITH (FORCE)")
 		}
 	}
 	return s, nil
@@ -200,54 +182,6 @@ func startEmbedded(ctx context.Context) (*server, error) {
 			return err
 		},
 	}, nil
-}
-
-func migrate(ctx context.Context, url string) error {
-	s, err := store.Open(ctx, url, store.Options{MaxConns: 2})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	m, err := store.NewMigrator(s.Pool(), migrations.FS)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	_, err = m.Up(ctx)
-	return err
-}
-
-func exec(ctx context.Context, url, sql string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	_, err = conn.Exec(ctx, sql)
-	return err
-}
-
-// withDatabase points a connection string (URL or key=value form) at another database.
-func withDatabase(url, db string) string {
-	if strings.Contains(url, "://") {
-		// postgres://user:pass@host:port/db?params → replace the path.
-		head, query, _ := strings.Cut(url, "?")
-		if i := strings.Index(head[strings.Index(head, "://")+3:], "/"); i >= 0 {
-			head = head[:strings.Index(head, "://")+3+i]
-		}
-		out := head + "/" + db
-		if query != "" {
-			out += "?" + query
-		}
-		return out
-	}
-	return url + " dbname=" + db
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func firstLine(s string) string {
