@@ -166,6 +166,18 @@ ensure_dockerd() {
 }
 
 # docker_image_exists TAG
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	for p in $(shuf -i 20000-60000 -n 20); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port"
+}
+
 docker_image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 # image_is_current TAG HASH — TAG exists and was built from inputs with this

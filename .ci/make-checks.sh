@@ -57,17 +57,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	local p
-	for p in $(shuf -i 20000-60000 -n 20); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port"
-}
-
 # alive PID — whether PID is a live process (not a zombie).
 alive() { [ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 

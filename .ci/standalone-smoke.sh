@@ -55,17 +55,6 @@ finish() {
 }
 trap finish EXIT
 
-free_port() {
-	local p
-	for p in $(shuf -i 20000-60000 -n 20); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port"
-}
-
 PORT="$(free_port)"
 BASE="http://127.0.0.1:$PORT"
 ENDPOINT="$BASE/beta/deviceManagement/certificateConnectorDetails"
