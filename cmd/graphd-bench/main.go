@@ -26,6 +26,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == floorCommand {
+		if err := floorMain(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "graphd-bench %s: %v\n", floorCommand, err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
@@ -50,6 +57,7 @@ type options struct {
 	pairs          int  // rounds at ratioConns
 	authOff        bool // a PATCH window with GRAPHD_AUTH=none in each round
 	admin          bool // a PATCH window with the admin API on in each round
+	floor          bool // in each round, the same PATCH and GET on the floors (floor.go)
 	batch          bool
 	batchConns     []int
 	batchPairs     int
@@ -118,9 +126,10 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&clients, "pgbench-clients", "8", "pgbench client counts besides the rounds' 32 (graphd's own session count is added)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each window")
 	fs.DurationVar(&o.window, "duration", 10*time.Second, "measured window of each level, round window and pgbench run (whole seconds)")
-	fs.IntVar(&o.pairs, "pairs", minPairs, "rounds of alternating windows at 32 connections (PATCH, pgbench UPDATE, PATCH auth off, PATCH admin on, GET, pgbench SELECT); the targets take the medians")
+	fs.IntVar(&o.pairs, "pairs", minPairs, "rounds of alternating windows at 32 connections (PATCH, pgbench UPDATE, PATCH auth off, PATCH admin on, GET, pgbench SELECT, the floors); the targets take the medians")
 	fs.BoolVar(&o.authOff, "auth-off", true, "in each round, PATCH on a second graphd with GRAPHD_AUTH=none on the same database")
 	fs.BoolVar(&o.admin, "admin", true, "in each round, PATCH on a second graphd with the admin API (and its journal) on")
+	fs.BoolVar(&o.floor, "floor", true, "in each round, PATCH and GET on minimal Go servers (net/http, and raw HTTP/1.1) with pgx: the floor the CPU targets compare with")
 	fs.BoolVar(&o.batch, "batch", true, "compare 20-step $batch requests of PATCHes with single PATCHes")
 	fs.StringVar(&batchConns, "batch-conns", "8,32", "connection counts of the $batch comparison")
 	fs.IntVar(&o.batchPairs, "batch-pairs", 2, "alternating single/batch pairs of windows per connection count")

@@ -158,6 +158,7 @@ type pgbenchRun struct {
 	// connTime is how long pgbench took to open its connections, on average per thread: -T counts it, tps
 	// leaves it out. On a busy machine, 32 connections take a good part of a second.
 	connTime time.Duration
+	p99      time.Duration // of the transactions' latencies, when the run logged them (0 otherwise)
 }
 
 // ran is how long the run did transactions: -T less the connection time.
@@ -176,10 +177,24 @@ var (
 
 // runPgbench runs the script with clients connections for d over the cluster's unix socket, in prepared mode
 // (pgx prepares its statements too) and without pgbench's own VACUUM of its tables.
-func runPgbench(ctx context.Context, bin, script string, defines []string, c cluster, clients int, d time.Duration) (pgbenchRun, error) {
+//
+// With logDir set, pgbench logs every transaction's latency there (-l) and the run's p99 is read from the log:
+// what the database itself gives that many sessions, for the PATCH p99 target. Only runs that no ratio rests
+// on log, as logging costs pgbench some CPU.
+func runPgbench(ctx context.Context, bin, script string, defines []string, c cluster, clients int, d time.Duration, logDir string) (pgbenchRun, error) {
 	r := pgbenchRun{clients: clients}
 	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(clients, 2)),
 		"-T", strconv.Itoa(int(d.Seconds())), "-f", script, "-h", c.sockDir, "-p", c.port, "-U", "graphd"}
+	prefix := ""
+	if logDir != "" {
+		dir, err := os.MkdirTemp(logDir, "pgbench-log-")
+		if err != nil {
+			return r, err
+		}
+		defer os.RemoveAll(dir)
+		prefix = filepath.Join(dir, "tx")
+		args = append(args, "-l", "--log-prefix", prefix)
+	}
 	for _, d := range defines {
 		args = append(args, "-D", d)
 	}
@@ -196,7 +211,41 @@ func runPgbench(ctx context.Context, bin, script string, defines []string, c clu
 	cpu := r.cpu
 	r, err = parsePgbench(string(out), clients)
 	r.cpu = cpu
+	if err == nil && prefix != "" {
+		r.p99, err = pgbenchLogP99(prefix)
+	}
 	return r, err
+}
+
+// pgbenchLogP99 reads the transaction logs pgbench -l wrote under prefix (one file per thread:
+// "client transaction latency_us script epoch_s epoch_us" per line) and returns their latencies' p99.
+func pgbenchLogP99(prefix string) (time.Duration, error) {
+	files, err := filepath.Glob(prefix + ".*")
+	if err != nil || len(files) == 0 {
+		return 0, fmt.Errorf("pgbench wrote no transaction log under %s", prefix)
+	}
+	var lat []time.Duration
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return 0, err
+		}
+		for line := range strings.Lines(string(data)) {
+			fields := strings.Fields(line)
+			if len(fields) < 3 {
+				continue
+			}
+			v, err := strconv.ParseInt(fields[2], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("pgbench log %s: %q", f, line)
+			}
+			lat = append(lat, time.Duration(v)*time.Microsecond)
+		}
+	}
+	if len(lat) == 0 {
+		return 0, errors.New("pgbench logged no transaction")
+	}
+	return summarize(lat).p99, nil
 }
 
 // parsePgbench reads pgbench's report.

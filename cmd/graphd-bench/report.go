@@ -67,13 +67,17 @@ func (b *bench) printPgbench(title string, ps []pgbenchPhase) {
 	fmt.Fprintf(b.out, "\n%s over %d rows, while graphd idles\n", title, b.opt.rows)
 	fmt.Fprintf(b.out, "statement: %s\n", b.stmtNote)
 	tw := b.table()
-	fmt.Fprintln(tw, "clients\ttx/s\tmean ms\ttransactions\tfailed\t\t")
+	fmt.Fprintln(tw, "clients\ttx/s\tmean ms\tp99 ms\ttransactions\tfailed\t\t")
 	for _, p := range ps {
 		note := ""
 		if p.run.clients == b.graphdSessions {
 			note = fmt.Sprintf("graphd's sessions at %d connections", ratioConns)
 		}
-		fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%d\t%d\t%s\t\n", p.run.clients, p.run.tps, ms(p.run.meanLat), p.run.txs, p.run.failed, note)
+		p99 := "-"
+		if p.run.p99 > 0 {
+			p99 = fmt.Sprintf("%.2f", ms(p.run.p99))
+		}
+		fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%s\t%d\t%d\t%s\t\n", p.run.clients, p.run.tps, ms(p.run.meanLat), p99, p.run.txs, p.run.failed, note)
 	}
 	tw.Flush()
 }
@@ -321,6 +325,12 @@ func (b *bench) printCollection() {
 // targetInputs gathers what the targets are judged from, as far as the run has come.
 func (b *bench) targetInputs() targetInputs {
 	in := targetInputs{rounds: medianOfRounds(b.rounds), p99: findPhase(b.patch, p99Conns), peakHWM: b.peakHWM(), batches: b.batches, baseline: b.baseline}
+	if b.opt.floor {
+		in.floors = medianOfFloors(b.rounds)
+	}
+	if r := findPgbenchRun(b.pgbench, p99Conns); r != nil {
+		in.dbP99 = r.run.p99
+	}
 	if f, ok := b.flatness(); ok {
 		in.flat = &f
 	}
@@ -370,7 +380,11 @@ func (b *bench) printSummary() {
 			p.rows, p.conns, p.res.rps(), ms(p.lat.p50), ms(p.lat.p99), p.res.errors, us(p.cost.graphd), mib(p.rss), mib(p.hwm))
 	}
 	for _, p := range b.pgbench {
-		fmt.Fprintf(w, "pgbench rows=%d clients=%d tps=%.0f mean_ms=%.2f failed=%d\n", p.rows, p.run.clients, p.run.tps, ms(p.run.meanLat), p.run.failed)
+		fmt.Fprintf(w, "pgbench rows=%d clients=%d tps=%.0f mean_ms=%.2f failed=%d", p.rows, p.run.clients, p.run.tps, ms(p.run.meanLat), p.run.failed)
+		if p.run.p99 > 0 {
+			fmt.Fprintf(w, " p99_ms=%.2f", ms(p.run.p99))
+		}
+		fmt.Fprintln(w)
 	}
 	if m := medianOfRounds(b.rounds); m.n > 0 {
 		fmt.Fprintf(w, "rounds n=%d conns=%d patch_rps=%.0f pgbench_update_tps=%.0f patch_ratio=%.2f patch_graphd_cpu_us=%s patch_p99_ms=%.2f\n",
@@ -382,6 +396,13 @@ func (b *bench) printSummary() {
 			fmt.Fprintf(w, "rounds admin=on patch_rps=%.0f vs_admin_off=%.2f\n", m.adminRPS, m.adminRatio)
 		}
 		fmt.Fprintf(w, "rounds get_rps=%.0f pgbench_select_tps=%.0f get_ratio=%.2f get_graphd_cpu_us=%s\n", m.getRPS, m.selectTPS, m.getRatio, us(m.getCPU))
+	}
+	for _, f := range medianOfFloors(b.rounds) {
+		fmt.Fprintf(w, "floor kind=%s conns=%d patch_rps=%.0f patch_cpu_us=%s get_rps=%.0f get_cpu_us=%s", f.kind, ratioConns, f.patchRPS, us(f.patchCPU), f.getRPS, us(f.getCPU))
+		if f.p99 > 0 {
+			fmt.Fprintf(w, " patch_p99_ms_at_%d=%.2f", p99Conns, ms(f.p99))
+		}
+		fmt.Fprintln(w)
 	}
 	for _, l := range b.batches {
 		c := l.comparison()

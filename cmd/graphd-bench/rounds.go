@@ -23,6 +23,7 @@ type round struct {
 	authOff, admin *phase
 	get            phase
 	sel            pgbenchPhase
+	floors         []floorRound // in floorKinds order; nil without -floor
 }
 
 func (r *round) patchRatio() float64 { return ratio(r.patch.res.rps(), r.update.run.tps) }
@@ -102,7 +103,11 @@ func (b *bench) pgbenchLevel(ctx context.Context, name, stmt string, clients, ro
 	done := make(chan *activity)
 	go func() { done <- sampleActivity(sctx, db.sampler, pgbenchSessions) }()
 	d := b.pgbenchTime(clients, b.opt.window)
-	p.run, err = runPgbench(ctx, b.pgbenchBin, path, defines, db.cl, clients, d)
+	logDir := ""
+	if clients == p99Conns {
+		logDir = b.dir
+	}
+	p.run, err = runPgbench(ctx, b.pgbenchBin, path, defines, db.cl, clients, d, logDir)
 	cancel()
 	p.act = <-done
 	b.noteConnTime(clients, p.run)
@@ -146,7 +151,7 @@ func (b *bench) pgbenchWarmup(ctx context.Context, script string, defines []stri
 	var warm time.Duration
 	for range maxWarmupRuns {
 		d := b.pgbenchTime(clients, b.opt.warmup-warm)
-		r, err := runPgbench(ctx, b.pgbenchBin, script, defines, b.main.db.cl, clients, d)
+		r, err := runPgbench(ctx, b.pgbenchBin, script, defines, b.main.db.cl, clients, d, "")
 		b.noteConnTime(clients, r)
 		switch {
 		case errors.Is(err, errNoTransactions):
@@ -218,9 +223,15 @@ func (b *bench) runRounds(ctx context.Context) error {
 		if err := inOrder(firstOfPair(i), get, sel); err != nil {
 			return err
 		}
+		if b.opt.floor {
+			if r.floors, err = b.floorRounds(ctx, i); err != nil {
+				return err
+			}
+		}
 		b.rounds = append(b.rounds, r)
 	}
 	b.printRounds()
+	b.printFloors()
 	return nil
 }
 

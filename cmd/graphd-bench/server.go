@@ -42,6 +42,7 @@ type serverSpec struct {
 	// application_name graphd-<name>, so the activity sampler can tell them from the owner's.
 	attach *cluster
 	env    []string // settings, after the bench's own
+	args   []string // the command line after the binary; default "serve"
 }
 
 // startGraphd starts spec.bin serve on a free loopback port and waits until /readyz answers 200. An embedded
@@ -76,7 +77,11 @@ func startGraphd(ctx context.Context, spec serverSpec) (*graphdServer, error) {
 		return nil, err
 	}
 	s.log = &logSink{file: logf}
-	s.cmd = exec.Command(spec.bin, "serve")
+	args := spec.args
+	if args == nil {
+		args = []string{"serve"}
+	}
+	s.cmd = exec.Command(spec.bin, args...)
 	s.cmd.Env = s.env
 	// One writer for both, so os/exec gives the child one pipe and copies it on one goroutine.
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log

@@ -123,7 +123,26 @@ type targetInputs struct {
 	peakHWM  int64  // KiB
 	batches  []batchLevel
 	baseline *baselineResult
-	flat     *flat // nil without the scale check or without pgbench at graphd's sessions
+	flat     *flat          // nil without the scale check or without pgbench at graphd's sessions
+	floors   []floorMedians // nil without -floor
+	dbP99    time.Duration  // pgbench's own p99 with p99Conns clients (0: not measured)
+}
+
+// floorDetail names each floor's figure beside a target's, e.g. "(floor: net/http 210 µs, raw 175 µs)"; ""
+// without floors.
+func floorDetail(fs []floorMedians, figure func(floorMedians) string) string {
+	var parts []string
+	for _, f := range fs {
+		if f.fewest == 0 {
+			parts = append(parts, f.kind+" "+noneCompleted)
+		} else if v := figure(f); v != "" {
+			parts = append(parts, f.kind+" "+v)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "(floor: " + strings.Join(parts, ", ") + ")"
 }
 
 const noneCompleted = "no request completed in a window"
@@ -138,12 +157,26 @@ func targets(in targetInputs) []targetResult {
 			figure: fmt.Sprintf("%.2f", r.patchRatio), op: ">=", limit: fmt.Sprintf("%.2f", ratioTarget), met: r.patchRatio >= ratioTarget}, r.patchDone))
 		ts = append(ts, guard(targetResult{key: fmt.Sprintf("graphd_cpu_us_per_patch_at_%d", ratioConns),
 			label:  fmt.Sprintf("graphd CPU per PATCH at %d connections, with the token (median of %d rounds)", ratioConns, r.n),
-			figure: us(r.patchCPU), unit: "µs", op: "<=", limit: us(cpuTarget), met: r.patchCPU <= cpuTarget}, r.patchDone))
+			figure: us(r.patchCPU), unit: "µs", op: "<=", limit: us(cpuTarget), met: r.patchCPU <= cpuTarget,
+			detail: floorDetail(in.floors, func(f floorMedians) string { return us(f.patchCPU) + " µs" })}, r.patchDone))
 	}
 	p99 := targetResult{key: fmt.Sprintf("p99_ms_at_%d", p99Conns), label: fmt.Sprintf("PATCH p99 at %d connections, with the token", p99Conns),
 		figure: "-", unit: "ms", op: "<", limit: strconv.FormatInt(p99Target.Milliseconds(), 10), why: fmt.Sprintf("not measured: -conns lacks %d", p99Conns)}
 	if p := in.p99; p != nil {
 		p99.figure, p99.met, p99.why = fmt.Sprintf("%.2f", ms(p.lat.p99)), p.lat.p99 < p99Target, ""
+		var details []string
+		if in.dbP99 > 0 {
+			details = append(details, fmt.Sprintf("(pgbench's UPDATE with %d clients: %.2f ms)", p99Conns, ms(in.dbP99)))
+		}
+		if d := floorDetail(in.floors, func(f floorMedians) string {
+			if f.p99 == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.2f ms", ms(f.p99))
+		}); d != "" {
+			details = append(details, d)
+		}
+		p99.detail = strings.Join(details, " ")
 		p99 = guard(p99, p.res.completed)
 	}
 	ts = append(ts, p99)
@@ -152,7 +185,8 @@ func targets(in targetInputs) []targetResult {
 	if r.n > 0 {
 		ts = append(ts, guard(targetResult{key: fmt.Sprintf("graphd_cpu_us_per_get_at_%d", ratioConns),
 			label:  fmt.Sprintf("graphd CPU per GET by id at %d connections, cached token (median of %d rounds)", ratioConns, r.n),
-			figure: us(r.getCPU), unit: "µs", op: "<=", limit: us(getCPUTarget), met: r.getCPU <= getCPUTarget}, r.getDone))
+			figure: us(r.getCPU), unit: "µs", op: "<=", limit: us(getCPUTarget), met: r.getCPU <= getCPUTarget,
+			detail: floorDetail(in.floors, func(f floorMedians) string { return us(f.getCPU) + " µs" })}, r.getDone))
 	}
 	for _, l := range in.batches {
 		c := l.comparison()
