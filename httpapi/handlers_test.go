@@ -605,7 +605,7 @@ func TestAccessLog(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer secret-token")
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	line := logs.String()
-	for _, want := range []string{"msg=request", "request_id=" + pinnedRequestID, "method=PATCH",
+	for _, want := range []string{"time=", "level=INFO", "msg=request", "request_id=" + pinnedRequestID, "method=PATCH",
 		"route=/beta/deviceManagement/certificateConnectorDetails/{id}", "status=400", "error_code=ModelValidationFailure",
 		"tenant=" + odata.DevTenantID} {
 		if !strings.Contains(line, want) {

@@ -115,9 +115,11 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 		if s.journal != nil && info.stepID == "" && strings.HasPrefix(r.URL.Path, serviceRootPath+"/") {
 			s.record(r, info, status, start, elapsed)
 		}
-		if s.log.Enabled(r.Context(), slog.LevelInfo) {
-			// Typed attributes: no boxing of each value into an interface.
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+			// The record is built here rather than by Logger.LogAttrs, which walks the stack for a source
+			// position per line that no handler of graphd's prints; typed attributes box no value.
+			rec := slog.NewRecord(start.Add(elapsed), slog.LevelInfo, "request", 0)
+			rec.AddAttrs(
 				slog.String("request_id", info.requestID),
 				slog.String("batch_step", info.stepID),
 				slog.String("client_request_id", info.clientRequestID),
@@ -129,6 +131,7 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 				slog.Int64("bytes", rw.bytes),
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 			)
+			_ = h.Handle(r.Context(), rec) // the buffered access log does not fail; a handler error has nowhere to go
 		}
 	})
 }
