@@ -358,7 +358,10 @@ func (c *Container) call(ctx context.Context, f func(*admin.Client) error) error
 // readyz waits for graphd's /readyz, and gives up as soon as the container stops: graphd exits at start on a
 // bad setting or fixture, and then the answer is in its log, not in a timeout two minutes later.
 type readyz struct {
-	http *wait.HTTPStrategy
+	http interface { // wait.ForHTTP's strategy
+		wait.Strategy
+		wait.StrategyTimeout
+	}
 }
 
 func (r readyz) Timeout() *time.Duration { return r.http.Timeout() }
@@ -375,6 +378,13 @@ func (r readyz) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) 
 	for {
 		select {
 		case err := <-done:
+			// The HTTP strategy notices an exited container itself, sometimes before the tick does: the
+			// answer is still in graphd's log.
+			if err != nil {
+				if st, serr := target.State(ctx); serr == nil && !st.Running {
+					return stoppedEarly(ctx, target, st.ExitCode)
+				}
+			}
 			return err
 		case <-tick.C:
 			st, err := target.State(ctx)
@@ -383,9 +393,13 @@ func (r readyz) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) 
 			}
 			cancel()
 			<-done
-			return fmt.Errorf("graphd stopped (exit code %d) before it was ready: %s", st.ExitCode, lastError(ctx, target))
+			return stoppedEarly(ctx, target, st.ExitCode)
 		}
 	}
+}
+
+func stoppedEarly(ctx context.Context, target wait.StrategyTarget, code int) error {
+	return fmt.Errorf("graphd stopped (exit code %d) before it was ready: %s", code, lastError(ctx, target))
 }
 
 // lastError returns the last error graphd logged, else the log's last line.
